@@ -5,6 +5,7 @@
 #include "error.h"
 #include "pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,20 @@ int reel_image_download(const reel_image_t *im, float *planar) {
 
 reel_image_t *reel_image_cast(reel_value_t *v) {
   return v && v->cls == &reel_image_class ? (reel_image_t *)v : NULL;
+}
+
+int reel_image_copy_from(reel_image_t *dst, const reel_image_t *src, int ox, int oy) {
+  if (!dst->mem) return 0;
+  int dw = reel_image_w(dst), dh = reel_image_h(dst);
+  if (!src->mem) return reel_cl_fill0(dst->cl, dst->mem, 0, reel_image_bytes(dst));
+  cl_kernel k = reel_cl_kernel(dst->cl, "image", "image_copy_rect");
+  if (!k) return -1;
+  int sw = reel_image_w(src), sh = reel_image_h(src);
+  int dx = dst->data.x0 + ox - src->data.x0, dy = dst->data.y0 + oy - src->data.y0;
+  int nch = dst->nch < src->nch ? dst->nch : src->nch;
+  size_t g[2] = {(size_t)dw, (size_t)dh};
+  if (reel_cl_args(k, 9, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh), REEL_ARG(dst->mem),
+                   REEL_ARG(dw), REEL_ARG(dh), REEL_ARG(dx), REEL_ARG(dy), REEL_ARG(nch)))
+    return -1;
+  return reel_cl_run(dst->cl, k, 2, g, NULL);
 }

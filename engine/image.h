@@ -63,4 +63,10 @@ reel_image_t *reel_image_cast(reel_value_t *v);
 /* The device the loader of cached images puts them on (set by the engine). */
 void reel_image_set_loader_cl(reel_cl_t *cl);
 
+
+
+/* dst's pixels at each (x, y) of its data window = src at (x + ox, y + oy)
+ * in src's coordinates, 0 outside src's data window; channels matched by
+ * index (dst->nch <= src->nch). Kernel family "image". 0 / -1. */
+int reel_image_copy_from(reel_image_t *dst, const reel_image_t *src, int ox, int oy);
 #endif

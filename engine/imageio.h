@@ -59,4 +59,12 @@ typedef struct {
  * metadata is written where the format can carry it. 0 / -1 with reel_error. */
 int reel_io_write(const char *path, const reel_io_write_opts_t *opts, const reel_hostimg_t *img);
 
+
+/* Which of a file's channels a read with opts gives, in order: indices into
+ * info->chnames and the names the image will carry (a layer prefix removed).
+ * Returns the count (1..REEL_MAXCH) or -1 with reel_error naming what the
+ * file has. Shared by reel_io_read and by nodes that need the channels
+ * without pixels. */
+int reel_io_select(const char *path, const reel_io_info_t *info, const reel_io_read_opts_t *opts,
+                   int *idx, char (*names)[REEL_CHNAME]);
 #endif

@@ -63,6 +63,9 @@ int reel_node_id(const reel_node_t *n);
 /* Marks n as an output the renderer evaluates (name may be NULL). */
 int reel_graph_add_output(reel_graph_t *g, reel_node_t *n, const char *name);
 int reel_graph_noutputs(reel_graph_t *g);
+/* Graphviz text of the graph (nodes with type, name, file:line and the
+ * parameters that differ from their defaults; edges labelled by port). */
+const char *reel_graph_dot(reel_graph_t *g);
 
 /* ---- rendering ---- */
 typedef struct reel_render_opts {

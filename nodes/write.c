@@ -1,0 +1,200 @@
+/* Write: renders its input to files (EXR half/float with none, ZIP, PIZ or
+ * DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG). Each file is written under a
+ * temporary name and renamed, so a killed render never leaves half a frame.
+ * Every file carries provenance metadata (reel:key, reel:version,
+ * reel:lineage, reel:graph). The result is a record of the file's size, mtime
+ * and inode: a later render skips the frame while the file is unchanged. */
+#include "framepath.h"
+#include "imageio.h"
+#include "node.h"
+#include "pool.h"
+#include "record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+  const char *path;
+  int format, pixeltype, compression, quality;
+  const char *colorspace;
+  int mkdirs;
+} write_t;
+
+static const char *const formats[] = {"auto", "exr", "dpx", "tiff", "png", "jpeg", NULL};
+static const char *const pixeltypes[] = {"auto", "half", "float", "uint8", "uint10", "uint16", NULL};
+static const char *const compressions[] = {"auto", "none", "zip", "zips", "piz",
+                                           "dwaa", "dwab", "lzw",  NULL};
+
+static const reel_param_desc_t params[] = {
+    {"path", REEL_P_STRING, 1, offsetof(write_t, path), {0}, NULL, 1, 0, NULL,
+     "output file or frame pattern (out.####.exr)", REEL_PF_STATIC | REEL_PF_REQUIRED},
+    REEL_PENUM(write_t, format, formats, "auto", "file format; auto: from the extension"),
+    REEL_PENUM(write_t, pixeltype, pixeltypes, "auto",
+               "sample type; auto: EXR half, DPX uint10, TIFF uint16, PNG and JPEG uint8"),
+    REEL_PENUM(write_t, compression, compressions, "auto",
+               "EXR: none, zip, zips, piz, dwaa, dwab (auto: zip); TIFF: none, zip, lzw"),
+    {"quality", REEL_P_INT, 1, offsetof(write_t, quality), {0}, NULL, 0, 100, NULL,
+     "JPEG quality 1-100 (0: 95); EXR DWA compression level (0: 45)", REEL_PF_STATIC},
+    REEL_PSTR(write_t, colorspace, NULL,
+              "colour space tag written to the file (default: the image's tag); converts "
+              "nothing: put a Colorspace node before"),
+    REEL_PBOOL(write_t, mkdirs, 1, "create missing output directories"),
+};
+
+static const reel_port_desc_t inputs[] = {{"img", REEL_V_IMAGE, 0, "image to write"}};
+
+static const char *ext_format(const char *path) {
+  const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+  if (!dot || (slash && dot < slash)) return NULL;
+  static const struct {
+    const char *ext, *fmt;
+  } map[] = {{"exr", "exr"}, {"dpx", "dpx"},  {"tif", "tiff"}, {"tiff", "tiff"},
+             {"png", "png"}, {"jpg", "jpeg"}, {"jpeg", "jpeg"}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (!strcasecmp(dot + 1, map[i].ext)) return map[i].fmt;
+  return NULL;
+}
+
+static const char *format_of(const write_t *p) {
+  return p->format ? formats[p->format] : ext_format(p->path);
+}
+
+static int check(reel_node_t *n, const void *pv) {
+  const write_t *p = pv;
+  const char *f = format_of(p);
+  if (!f) {
+    reel_node_error(n, REEL_EUSER,
+                    "cannot tell the format of '%s' from its extension: use .exr, .dpx, .tif, "
+                    ".png or .jpg, or set format",
+                    p->path);
+    return -1;
+  }
+  const char *pt = pixeltypes[p->pixeltype], *cz = compressions[p->compression];
+  static const struct {
+    const char *fmt, *types, *comps;
+  } ok[] = {{"exr", " auto half float ", " auto none zip zips piz dwaa dwab "},
+            {"dpx", " auto uint8 uint10 uint16 ", " auto none "},
+            {"tiff", " auto uint8 uint16 float ", " auto none zip lzw "},
+            {"png", " auto uint8 uint16 ", " auto "},
+            {"jpeg", " auto uint8 ", " auto "}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    if (strcmp(ok[i].fmt, f)) continue;
+    char w[32];
+    snprintf(w, sizeof w, " %s ", pt);
+    if (!strstr(ok[i].types, w)) {
+      reel_node_error(n, REEL_EUSER, "%s files cannot hold pixeltype \"%s\"; use one of:%s", f,
+                      pt, ok[i].types);
+      return -1;
+    }
+    snprintf(w, sizeof w, " %s ", cz);
+    if (!strstr(ok[i].comps, w)) {
+      reel_node_error(n, REEL_EUSER, "%s files cannot use compression \"%s\"; use one of:%s", f,
+                      cz, ok[i].comps);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int mkdirs(char *path) {
+  for (char *s = path + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    int bad = mkdir(path, 0777) && errno != EEXIST;
+    *s = '/';
+    if (bad) return -1;
+  }
+  return 0;
+}
+
+static void stamp(const struct stat *st, char *out, size_t cap) {
+  snprintf(out, cap, "%lld:%lld.%09ld:%llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+           st->st_mtim.tv_nsec, (unsigned long long)st->st_ino);
+}
+
+static int valid(reel_job_t *j, const void *pv, reel_value_t *cached) {
+  reel_record_t *r = reel_record_cast(cached);
+  const char *path = r ? reel_meta_get(&r->kv, "path") : NULL;
+  const char *want = r ? reel_meta_get(&r->kv, "stamp") : NULL;
+  struct stat st;
+  if (!path || !want || stat(path, &st)) return 0;
+  char have[128];
+  stamp(&st, have, sizeof have);
+  return !strcmp(have, want);
+}
+
+static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
+  const write_t *p = pv;
+  reel_image_t *im = reel_job_image(j, 0);
+  if (!im) return -1;
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32];
+  if (reel_framepath(p->path, j->frame, path, sizeof path)) return -1;
+  if (p->mkdirs && mkdirs(path)) {
+    reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
+                    strerror(errno));
+    return -1;
+  }
+  reel_hostimg_t h = {0};
+  reel_record_t *rec = NULL;
+  int rc = -1;
+  h.nch = im->nch;
+  memcpy(h.ch, im->ch, sizeof h.ch);
+  h.data = im->data;
+  h.display = im->display;
+  if (reel_image_bytes(im) && !(h.px = reel_pool_alloc(reel_image_bytes(im)))) goto out;
+  if (reel_image_download(im, h.px) || reel_meta_copy(&h.meta, &im->meta)) goto out;
+  reel_key_hex(&j->key, keyhex);
+  reel_node_lineage(j->node, lineage, sizeof lineage);
+  snprintf(frame, sizeof frame, "%d", j->frame);
+  const char *cs = p->colorspace ? p->colorspace : reel_meta_get(&im->meta, "reel:colorspace");
+  if (reel_meta_set(&h.meta, "reel:key", keyhex) ||
+      reel_meta_set(&h.meta, "reel:version", reel_version()) ||
+      reel_meta_set(&h.meta, "reel:lineage", lineage) ||
+      reel_meta_set(&h.meta, "reel:graph", reel_node_file(j->node)) ||
+      reel_meta_set(&h.meta, "reel:frame", frame) ||
+      (cs && reel_meta_set(&h.meta, "reel:colorspace", cs)))
+    goto out;
+  reel_io_write_opts_t o = {format_of(p), p->pixeltype ? pixeltypes[p->pixeltype] : NULL,
+                            p->compression ? compressions[p->compression] : NULL, p->quality};
+  if (!strcmp(o.format, "exr") && !o.compression) o.compression = "zip";
+  if (reel_io_write(path, &o, &h)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
+    goto out;
+  }
+  struct stat st;
+  char st_s[128];
+  if (stat(path, &st)) {
+    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+    goto out;
+  }
+  stamp(&st, st_s, sizeof st_s);
+  if (!(rec = reel_record_new()) || reel_meta_set(&rec->kv, "path", path) ||
+      reel_meta_set(&rec->kv, "stamp", st_s))
+    goto out;
+  *out = &rec->v;
+  rec = NULL;
+  rc = 0;
+out:
+  if (rec) reel_value_unref(&rec->v);
+  reel_hostimg_clear(&h);
+  return rc;
+}
+
+const reel_node_desc_t reel_node_write = {
+    .name = "Write",
+    .version = 1,
+    .summary = "Write images to files atomically, with provenance metadata",
+    .inputs = inputs,
+    .ninputs = 1,
+    .output = REEL_V_RECORD,
+    .params = params,
+    .nparams = sizeof params / sizeof params[0],
+    .psize = sizeof(write_t),
+    .flags = REEL_NF_SINK | REEL_NF_DISK,
+    .check = check,
+    .eval = eval,
+    .valid = valid,
+};
