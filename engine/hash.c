@@ -110,8 +110,8 @@ int reel_hash_file(const char *path, reel_key_t *out) {
     return -1;
   }
   enum { CHUNK = 1 << 20 };
-  static __thread unsigned char *buf;
-  if (!buf && !(buf = malloc(CHUNK))) {
+  unsigned char *buf = malloc(CHUNK);
+  if (!buf) {
     close(fd);
     reel_error(REEL_EIO, "out of memory hashing '%s'", path);
     return -1;
@@ -124,12 +124,14 @@ int reel_hash_file(const char *path, reel_key_t *out) {
     if (n < 0) {
       reel_error(REEL_EIO, "cannot read '%s': %s", path, strerror(errno));
       close(fd);
+      free(buf);
       return -1;
     }
     if (n == 0) break;
     XXH3_128bits_update(&st, buf, (size_t)n);
   }
   close(fd);
+  free(buf);
   XXH128_hash_t d = XXH3_128bits_digest(&st);
   *out = (reel_key_t){d.high64, d.low64};
   return 0;
