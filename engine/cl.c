@@ -632,10 +632,10 @@ out:
 }
 
 /* The program of a family, built on first use. Called with kmu held. */
-static cl_program program(reel_cl_t *cl, const char *family) {
+/* A program by family name, built from src on first use. */
+static cl_program program_src(reel_cl_t *cl, const char *family, const char *src) {
   for (int i = 0; i < cl->nprogs; i++)
     if (!strcmp(cl->progs[i].family, family)) return cl->progs[i].prog;
-  const char *src = strcmp(family, "common") ? find_source(family) : NULL;
   if (!src) {
     reel_error(REEL_EINTERNAL, "no OpenCL kernel family '%s' (opencl/%s.cl is not embedded)",
                family, family);
@@ -659,7 +659,8 @@ static cl_program program(reel_cl_t *cl, const char *family) {
   return prog;
 }
 
-cl_kernel reel_cl_kernel(reel_cl_t *cl, const char *family, const char *name) {
+static cl_kernel kernel_src(reel_cl_t *cl, const char *family, const char *src,
+                            const char *name) {
   cl_kernel k = NULL;
   pthread_mutex_lock(&cl->kmu);
   for (int i = 0; i < cl->nkernels; i++) {
@@ -668,7 +669,7 @@ cl_kernel reel_cl_kernel(reel_cl_t *cl, const char *family, const char *name) {
       goto out;
     }
   }
-  cl_program prog = program(cl, family);
+  cl_program prog = program_src(cl, family, src);
   if (!prog) goto out;
   if (cl->nkernels == cl->ckernels) {
     int c = cl->ckernels ? 2 * cl->ckernels : 16;
@@ -706,6 +707,22 @@ cl_kernel reel_cl_kernel(reel_cl_t *cl, const char *family, const char *name) {
 out:
   pthread_mutex_unlock(&cl->kmu);
   return k;
+}
+
+cl_kernel reel_cl_kernel(reel_cl_t *cl, const char *family, const char *name) {
+  const char *src = strcmp(family, "common") ? find_source(family) : NULL;
+  return kernel_src(cl, family, src, name);
+}
+
+cl_kernel reel_cl_kernel_gen(reel_cl_t *cl, const char *source, const char *name) {
+  char family[48];
+  snprintf(family, sizeof family, "gen-%016llx",
+           (unsigned long long)reel_hash64(source, strlen(source)));
+  return kernel_src(cl, family, source, name);
+}
+
+const char *reel_cl_family_source(const char *family) {
+  return strcmp(family, "common") ? find_source(family) : NULL;
 }
 
 /* ---- kernels ---- */

@@ -37,6 +37,13 @@ const char *reel_cl_device_name(reel_cl_t *cl); /* "platform: device" */
  * kernel is borrowed (owned by cl). NULL with the build log in reel_error. */
 cl_kernel reel_cl_kernel(reel_cl_t *cl, const char *family, const char *name);
 
+/* A kernel from source generated at run time (fused pointwise chains): the
+ * common header is prepended; programs are kept per source hash, in memory
+ * and in the binary cache. Borrowed; NULL with the build log in reel_error. */
+cl_kernel reel_cl_kernel_gen(reel_cl_t *cl, const char *source, const char *name);
+/* The embedded source of a family (without the common header), or NULL. */
+const char *reel_cl_family_source(const char *family);
+
 /* Key of an embedded kernel family's source (common header included), for
  * node keys. 0 / -1 if no such family. Needs no device. */
 int reel_cl_source_key(const char *family, reel_key_t *out);

@@ -330,8 +330,11 @@ static void explain_line(reel_ctx_t *c, reel_node_t *n, int frame, const reel_ke
 
 static int node_value(reel_ctx_t *c, reel_node_t *n, int frame, reel_value_t **out);
 
+static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_value_t **out);
+
 static int compute(reel_ctx_t *c, reel_node_t *n, frame_t *f, const reel_key_t *k,
                    const reel_key_t *ik, reel_value_t **out) {
+  if ((n->d->flags & REEL_NF_POINTWISE) && n->d->pw_pack) return compute_pointwise(c, n, f, out);
   int rc = -1;
   reel_value_t **in = calloc((size_t)(f->q.n ? f->q.n : 1), sizeof *in);
   if (!in) return -1;
@@ -349,6 +352,161 @@ static int compute(reel_ctx_t *c, reel_node_t *n, frame_t *f, const reel_key_t *
 out:
   for (int i = 0; i < f->q.n; i++) reel_value_unref(in[i]);
   free(in);
+  return rc;
+}
+
+static reel_cl_t *base_cl_of(reel_value_t *v) {
+  reel_image_t *im = reel_image_cast(v);
+  return im ? im->cl : NULL;
+}
+
+/* ---- pointwise fusion ----
+ * A pointwise node pulls up the chain of pointwise nodes above it whose
+ * results are not already in memory, and runs the whole chain as one
+ * generated kernel: one read and one write per pixel for the chain. */
+
+#define MAXCHAIN 32
+
+typedef struct {
+  reel_node_t *n;
+  frame_t f;
+  int off, np;
+} link_t;
+
+static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_value_t **out) {
+  link_t chain[MAXCHAIN];
+  int len = 0, rc = -1;
+  reel_value_t *basev = NULL;
+  reel_image_t *im = NULL;
+  float *P = NULL;
+  char *src = NULL;
+  cl_mem pbuf = NULL;
+  chain[len++] = (link_t){n, *f, 0, 0};
+  memset(&chain[0].f, 0, sizeof chain[0].f); /* f stays owned by the caller */
+  chain[0].f.p = f->p;
+  reel_node_t *top = n;
+  while (len < MAXCHAIN) {
+    reel_node_t *m = top->in[0];
+    if (!m || !(m->d->flags & REEL_NF_POINTWISE) || m->d->frames || (m->d->flags & REEL_NF_DISK))
+      break;
+    reel_key_t mk;
+    if (node_key(c, m, f->frame, &mk)) goto out;
+    reel_value_t *hit = reel_memcache_get(c->mc, &mk);
+    if (hit) {
+      reel_value_unref(hit);
+      break;
+    }
+    if (frame_setup(m, f->frame, &chain[len].f)) goto out;
+    chain[len].n = m;
+    len++;
+    top = m;
+  }
+  if (!top->in[0]) {
+    reel_node_error(top, REEL_EINTERNAL, "pointwise node without an input");
+    goto out;
+  }
+  if (node_value(c, top->in[0], f->frame, &basev)) goto out;
+  reel_image_t *base = reel_image_cast(basev);
+  if (!base) {
+    reel_node_error(top, REEL_EINTERNAL, "input is not an image");
+    goto out;
+  }
+  /* pack parameters from the top of the chain down, tracking channels */
+  reel_image_t stage = *base;
+  memset(&stage.meta, 0, sizeof stage.meta);
+  stage.mem = NULL;
+  if (!(P = malloc(sizeof(float) * REEL_PW_MAXP * (size_t)len))) goto out;
+  int np = 0;
+  char names[REEL_MAXCH][REEL_CHNAME];
+  for (int i = len - 1; i >= 0; i--) {
+    reel_node_t *m = chain[i].n;
+    memcpy(names, stage.ch, sizeof names);
+    reel_pw_t pw = {P + np, 0, stage.nch, names};
+    if (m->d->pw_pack(m, chain[i].f.p, &stage, &pw)) goto out;
+    if (pw.np < 0 || pw.np > REEL_PW_MAXP || pw.nch_out < 1 || pw.nch_out > REEL_MAXCH) {
+      reel_node_error(m, REEL_EINTERNAL, "bad pointwise packing (%d floats, %d channels)", pw.np,
+                      pw.nch_out);
+      goto out;
+    }
+    chain[i].off = np;
+    chain[i].np = pw.np;
+    np += pw.np;
+    stage.nch = pw.nch_out;
+    memcpy(stage.ch, names, sizeof stage.ch);
+  }
+  reel_cl_t *cl = base->cl;
+  const char *np_[REEL_MAXCH];
+  for (int ch = 0; ch < stage.nch; ch++) np_[ch] = stage.ch[ch];
+  if (!(im = reel_image_new(cl, stage.nch, np_, base->data, base->display))) goto out;
+  if (reel_meta_copy(&im->meta, &base->meta)) goto out;
+  if (im->mem) {
+    /* source: the families of the chain's nodes (each once), then the kernel */
+    reel_buf_t b = {0};
+    const char *fams[MAXCHAIN];
+    int nf = 0;
+    for (int i = len - 1; i >= 0; i--) {
+      const char *fam = chain[i].n->d->kernels;
+      int seen = 0;
+      for (int k = 0; k < nf; k++) seen |= !strcmp(fams[k], fam);
+      if (seen) continue;
+      fams[nf++] = fam;
+      const char *fs = reel_cl_family_source(fam);
+      if (!fs) {
+        reel_node_error(chain[i].n, REEL_EINTERNAL, "kernel family '%s' not built in", fam);
+        goto out;
+      }
+      reel_buf_put(&b, fs, strlen(fs));
+      reel_buf_put(&b, "\n", 1);
+    }
+    char line[512];
+    int k = snprintf(line, sizeof line,
+                     "__kernel void pw_chain(__global const float *src, __global float *dst, "
+                     "int plane, int nin, int nout, __constant const float *P) {\n"
+                     "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
+                     "  float px[16];\n"
+                     "  for (int c = 0; c < 16; c++) px[c] = c < nin ? src[(size_t)c * plane + i] : 0.0f;\n");
+    reel_buf_put(&b, line, (size_t)k);
+    for (int i = len - 1; i >= 0; i--) {
+      k = snprintf(line, sizeof line, "  %s(px, P + %d);\n", chain[i].n->d->pw_func, chain[i].off);
+      reel_buf_put(&b, line, (size_t)k);
+    }
+    k = snprintf(line, sizeof line,
+                 "  for (int c = 0; c < nout; c++) dst[(size_t)c * plane + i] = px[c];\n}\n");
+    reel_buf_put(&b, line, (size_t)k);
+    reel_buf_put(&b, "", 1);
+    src = (char *)b.p;
+    cl_kernel kern = reel_cl_kernel_gen(cl, src, "pw_chain");
+    if (!kern) goto out;
+    if (!(pbuf = reel_cl_alloc(cl, sizeof(float) * (size_t)(np ? np : 1)))) goto out;
+    if (np && reel_cl_upload(cl, pbuf, 0, P, sizeof(float) * (size_t)np)) goto out;
+    int plane = (int)im->plane, nin = base->nch, nout = im->nch;
+    size_t g = im->plane;
+    if (reel_cl_args(kern, 6, REEL_ARG(base->mem), REEL_ARG(im->mem), REEL_ARG(plane),
+                     REEL_ARG(nin), REEL_ARG(nout), REEL_ARG(pbuf)) ||
+        reel_cl_run(cl, kern, 1, &g, NULL))
+      goto out;
+  }
+  for (int i = 1; i < len; i++) {
+    chain[i].n->st_computed++;
+    c->st->computed++;
+    if (c->o->explain) {
+      reel_key_t mk;
+      node_key(c, chain[i].n, f->frame, &mk);
+      char what[600];
+      snprintf(what, sizeof what, "computed: fused into %s", n->label);
+      explain_line(c, chain[i].n, f->frame, &mk, what);
+    }
+  }
+  *out = &im->v;
+  im = NULL;
+  rc = 0;
+out:
+  if (pbuf) reel_cl_release(base_cl_of(basev), pbuf);
+  for (int i = 1; i < len; i++) frame_clear(&chain[i].f);
+  reel_image_unref(im);
+  reel_value_unref(basev);
+  free(P);
+  free(src);
   return rc;
 }
 

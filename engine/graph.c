@@ -215,13 +215,18 @@ int reel_node_reset_param(reel_node_t *n, const char *param) {
 
 static void clip_of_default(const reel_clip_t *in, int nin, reel_clip_t *out, reel_vtype_t t) {
   memset(out, 0, sizeof *out);
-  /* the first input of the output's type that varies over time, else the first constant one */
-  for (int pass = 0; pass < 2; pass++)
-    for (int i = 0; i < nin; i++)
-      if (in[i].type != REEL_V_NONE && in[i].type == t && (pass || !in[i].constant)) {
+  /* the first input that varies over time, preferring the output's type;
+   * else the first constant one; a node without inputs is constant */
+  for (int pass = 0; pass < 3; pass++)
+    for (int i = 0; i < nin; i++) {
+      if (in[i].type == REEL_V_NONE) continue;
+      if ((pass == 0 && in[i].type == t && !in[i].constant) || (pass == 1 && !in[i].constant) ||
+          pass == 2) {
         *out = in[i];
+        out->type = t;
         return;
       }
+    }
   out->type = t;
   out->constant = 1;
 }

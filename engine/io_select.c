@@ -29,8 +29,10 @@ int reel_io_select(const char *path, const reel_io_info_t *info, const reel_io_r
     const char *s = o->channels;
     while (*s) {
       size_t len = strcspn(s, ",");
-      char want[REEL_CHNAME * 2];
-      snprintf(want, sizeof want, "%.*s", (int)len, s);
+      char want[REEL_CHNAME];
+      if (len >= sizeof want) len = sizeof want - 1;
+      memcpy(want, s, len);
+      want[len] = 0;
       int found = -1;
       for (int i = 0; i < info->nch && found < 0; i++)
         if (!strcmp(info->chnames[i], want)) found = i;

@@ -64,7 +64,18 @@ enum {
   REEL_NF_USES_FRAME = 1 << 3, /* the frame number itself enters the key */
   REEL_NF_LOCKED = 1 << 4,     /* compute once across processes (disk lock) */
   REEL_NF_NO_MEMCACHE = 1 << 5,/* do not keep results in memory */
+  REEL_NF_POINTWISE = 1 << 6,  /* per-pixel colour op: pw_func/pw_pack; fused in chains */
 };
+
+/* Pointwise nodes: pw_pack packs the resolved parameters into floats for
+ * the kernel function and says which channels come out. */
+typedef struct {
+  float *p;      /* parameter floats (max REEL_PW_MAXP per node) */
+  int np;        /* filled by pw_pack */
+  int nch_out;   /* channels out (default: the input's) */
+  char (*names_out)[REEL_CHNAME]; /* their names (default: the input's) */
+} reel_pw_t;
+#define REEL_PW_MAXP 256
 
 typedef struct reel_node_desc {
   const char *name;
@@ -94,6 +105,17 @@ typedef struct reel_node_desc {
   int (*eval)(reel_job_t *j, const void *p, reel_value_t **out);
   /* For sinks: 1 if a cached result still stands (the file is unchanged). */
   int (*valid)(reel_job_t *j, const void *p, reel_value_t *cached);
+
+  /* Pointwise nodes (REEL_NF_POINTWISE, one image input): the name of an
+   * OpenCL function in one of the node's kernel families, with signature
+   *   void NAME(float *px, __constant const float *p)
+   * that maps one pixel (px[0..16), planes in channel order) in place using
+   * the floats pw_pack wrote; and pw_pack itself, given the input image (for
+   * its channel names). The engine builds one kernel per chain of pointwise
+   * nodes, so a chain costs one pass over memory; a lone node is a chain of
+   * one. Outside the data window pixels stay 0 (Nuke's bbox rule). */
+  const char *pw_func;
+  int (*pw_pack)(reel_node_t *n, const void *p, const reel_image_t *in, reel_pw_t *out);
 } reel_node_desc_t;
 
 /* Registry (registry.c, from nodes/nodes.def). */

@@ -23,13 +23,15 @@ local function readable(p)
   return false
 end
 
-local function first_existing(list)
-  for _, p in ipairs(list) do if p and readable(p) then return p end end
+local function first_existing(...)
+  for i = 1, select("#", ...) do
+    local p = select(i, ...)
+    if p and readable(p) then return p end
+  end
 end
 
-local header = first_existing {
-  os.getenv("REEL_HEADER"), here .. "/../engine/reel.h", here .. "/../include/reel.h",
-}
+local header = first_existing(os.getenv("REEL_HEADER"), here .. "/../engine/reel.h",
+  here .. "/../include/reel.h")
 if not header then error("reel: cannot find reel.h next to " .. here .. " (set REEL_HEADER)", 0) end
 do
   local f = assert(io.open(header))
@@ -45,9 +47,8 @@ do
   if ok then
     C = ffi.C
   else
-    local lib = first_existing {
-      os.getenv("REEL_LIB"), here .. "/../lib/libreel.so", here .. "/../../../lib/libreel.so",
-    }
+    local lib = first_existing(os.getenv("REEL_LIB"), here .. "/../lib/libreel.so",
+      here .. "/../../../lib/libreel.so")
     if not lib then error("reel: cannot find libreel.so (build with make, or set REEL_LIB)", 0) end
     C = ffi.load(lib, true)
   end
@@ -64,22 +65,32 @@ local function cerr()
 end
 
 -- The Lua location a user wrote: the first stack frame outside reel's own
--- Lua files (templates included), so errors point at the graph file.
+-- Lua files (templates included), so errors point at the graph file. A
+-- graph file that ends in `return reel.Write {...}` makes a tail call, which
+-- leaves no frame behind; a line hook remembers the last line run outside
+-- reel's files for that case.
+local function outside(info)
+  local full = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+  return not full:find(here .. "/", 1, true)
+end
+
+local last_src, last_line = "?", 0
+debug.sethook(function(_, line)
+  local info = debug.getinfo(2, "S")
+  if info and info.what ~= "C" and outside(info) then last_src, last_line = info.short_src, line end
+end, "l")
+
 local function where()
-  local level, fallback = 3, nil
+  local level = 3
   while true do
     local info = debug.getinfo(level, "Sl")
     if not info then break end
-    if info.what ~= "C" then
-      local s = info.short_src
-      fallback = fallback or { s, info.currentline }
-      local full = info.source:sub(1, 1) == "@" and info.source:sub(2) or s
-      if not full:find(here, 1, true) then return s, info.currentline end
+    if info.what ~= "C" and info.what ~= "tail" and outside(info) and info.currentline > 0 then
+      return info.short_src, info.currentline
     end
     level = level + 1
   end
-  if fallback then return fallback[1], fallback[2] end
-  return "?", 0
+  return last_src, last_line
 end
 
 local function fail(label, msg)

@@ -27,7 +27,9 @@ spec = inp.spec()
 for i in range(n):
     if not inp.seek_subimage(i, 0):
         break
-    px = inp.read_image(0, 0, 0, 3, "uint8")
+    px = inp.read_image(i, 0, 0, 3, "uint8")  # (subimage, miplevel, chbegin, chend)
+    if px is None:
+        sys.exit("footage: cannot decode frame %d: %s" % (i + 1, inp.geterror()))
     path = "%s/vtest.%04d.png" % (out, i + 1)
     tmp = path + ".tmp.png"
     o = oiio.ImageOutput.create(tmp)
