@@ -820,3 +820,54 @@ out:
   fflush(stdout);
   return rc;
 }
+
+int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                    int fresh, float **px, int *nch, int *data, int *display) {
+  reel_ctx_t *c = &ctx0;
+  reel_render_opts_t def = {.first = 1, .last = 0, .no_disk_cache = 1};
+  reel_render_stats_t st;
+  memset(&st, 0, sizeof st);
+  if (!o) o = &def;
+  if (px) *px = NULL;
+  if (!n->finished) {
+    reel_node_error(n, REEL_EUSER, "is not complete");
+    return -1;
+  }
+  if (ctx_open(c, o)) return -1;
+  c->o = o;
+  c->st = &st;
+  kclear(c);
+  c->g = g;
+  c->gen = g->generation;
+  reel_key_t k;
+  if (fresh) {
+    if (node_key(c, n, frame, &k)) return -1;
+    reel_memcache_remove(c->mc, &k);
+  }
+  reel_value_t *v = NULL;
+  if (node_value(c, n, frame, &v)) return -1;
+  int rc = -1;
+  reel_image_t *im = reel_image_cast(v);
+  if (im) {
+    if (nch) *nch = im->nch;
+    if (data) memcpy(data, &im->data, sizeof(int) * 4);
+    if (display) memcpy(display, &im->display, sizeof(int) * 4);
+    if (px) {
+      size_t bytes = reel_image_bytes(im);
+      if (!(*px = malloc(bytes ? bytes : 1))) {
+        reel_error(REEL_EIO, "out of memory");
+        goto out;
+      }
+      if (reel_image_download(im, *px)) goto out;
+    }
+  }
+  if (c->cl && reel_cl_finish(c->cl)) goto out;
+  rc = 0;
+out:
+  if (rc && px && *px) {
+    free(*px);
+    *px = NULL;
+  }
+  reel_value_unref(v);
+  return rc;
+}

@@ -92,6 +92,15 @@ typedef struct reel_render_stats {
  * process-wide context (device, caches) between calls, so a second render in
  * the same process hits the memory cache. 0 / -1 with error. */
 int reel_render(reel_graph_t *g, const reel_render_opts_t *o, reel_render_stats_t *st);
+/* Evaluates node n at `frame` with the process-wide context (o may be NULL:
+ * memory cache only, default device). fresh = 1 drops n's own cached result
+ * first (its inputs stay cached), for timing a node. If n gives an image and
+ * px is not NULL, *px receives a malloc'd planar float32 copy of its data
+ * window (free with free()), nch its channel count, data and display its
+ * windows as {x0, y0, x1, y1}. Waits for the device. 0 / -1 with error. */
+int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                    int fresh, float **px, int *nch, int *data, int *display);
+
 /* Releases the device and caches kept by reel_render. */
 void reel_shutdown(void);
 
