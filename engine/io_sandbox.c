@@ -1,0 +1,415 @@
+/* Decoding untrusted DPX, Cineon, TIFF, PNG and JPEG files with OpenImageIO
+ * in a forked child, so that a decoder crash, abort, hang or allocation bomb
+ * costs an error message, not the process. The child decodes into a shared
+ * anonymous mapping (kept per thread and reused, so its pages are not
+ * faulted in afresh each frame) sized from the header io_check.c validated,
+ * under an address-space limit, then _exit()s; the parent waits on a pidfd
+ * with a timeout and converts the samples to planar float. */
+#define _GNU_SOURCE
+#include "error.h"
+#include "io_impl.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DONE 0x52454544u      /* the child wrote a complete answer */
+#define HEAD 4096             /* answer header */
+#define STRCAP (1u << 20)     /* channel names and metadata, "s\0" each */
+#define TIMEOUT_MS 120000     /* a decode that takes longer is stopped */
+#define SLACK ((size_t)1 << 30) /* child address space beyond its buffers */
+
+typedef struct {
+  volatile uint32_t done;
+  int status;
+  char err[1024];
+  reel_oiio_spec_t spec;
+  uint32_t nstr, strbytes;
+} head_t;
+
+/* ---- fork safety ---- */
+
+static pthread_rwlock_t lock;
+static pthread_once_t lock_once = PTHREAD_ONCE_INIT, init_once = PTHREAD_ONCE_INIT;
+
+static void init_lock(void) {
+  pthread_rwlockattr_t a;
+  pthread_rwlockattr_init(&a);
+  pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock, &a);
+  pthread_rwlockattr_destroy(&a);
+}
+
+void reel_oiio_lock_shared(void) {
+  pthread_once(&lock_once, init_lock);
+  pthread_rwlock_rdlock(&lock);
+}
+
+void reel_oiio_unlock_shared(void) { pthread_rwlock_unlock(&lock); }
+
+static void init_oiio(void) {
+  reel_oiio_lock_shared();
+  reel_oiio_init();
+  reel_oiio_unlock_shared();
+}
+
+/* ---- per-thread arena ---- */
+
+typedef struct {
+  unsigned char *p;
+  size_t n;
+  int errfd; /* the child's stderr, read back for crash messages */
+} arena_t;
+
+static pthread_key_t akey;
+static pthread_once_t akey_once = PTHREAD_ONCE_INIT;
+
+static void arena_free(void *v) {
+  arena_t *a = v;
+  if (a->p) munmap(a->p, a->n);
+  if (a->errfd >= 0) close(a->errfd);
+  free(a);
+}
+
+static void make_key(void) { pthread_key_create(&akey, arena_free); }
+
+static arena_t *arena(size_t need) {
+  pthread_once(&akey_once, make_key);
+  arena_t *a = pthread_getspecific(akey);
+  if (!a) {
+    if (!(a = calloc(1, sizeof *a))) goto oom;
+    a->errfd = memfd_create("reel-decoder-stderr", MFD_CLOEXEC);
+    pthread_setspecific(akey, a);
+  }
+  if (a->n < need) {
+    if (a->p) munmap(a->p, a->n);
+    a->n = 0;
+    size_t n = (need + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+      a->p = NULL;
+      reel_error(REEL_EIO, "cannot map %zu bytes for the image decoder: %s", n, strerror(errno));
+      return NULL;
+    }
+    a->p = p;
+    a->n = n;
+  }
+  return a;
+oom:
+  reel_error(REEL_EIO, "out of memory");
+  return NULL;
+}
+
+/* ---- the child ---- */
+
+typedef struct {
+  head_t *h;
+  char *s;
+} strs_t;
+
+static void put(strs_t *o, const char *s) {
+  size_t n = strlen(s) + 1;
+  if (o->h->strbytes + n > STRCAP) return; /* metadata past 1 MiB is dropped */
+  memcpy(o->s + o->h->strbytes, s, n);
+  o->h->strbytes += (uint32_t)n;
+  o->h->nstr++;
+}
+
+static void put_attr(void *ud, const char *k, const char *v) {
+  strs_t *o = ud;
+  if (o->h->strbytes + strlen(k) + strlen(v) + 2 > STRCAP) return;
+  put(o, k);
+  put(o, v);
+}
+
+static void child(const char *path, const char *fmt, int part, size_t pxcap, arena_t *a,
+                  size_t vmbytes) {
+  static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGXCPU};
+  head_t *h = (head_t *)a->p;
+  strs_t o = {h, (char *)a->p + HEAD};
+  unsigned char *px = a->p + HEAD + STRCAP;
+  sigset_t ss;
+  sigemptyset(&ss);
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+    signal(sigs[i], SIG_DFL); /* the parent's crash handlers must not run here */
+    sigaddset(&ss, sigs[i]);
+  }
+  sigprocmask(SIG_UNBLOCK, &ss, NULL);
+  struct rlimit rl = {0, 0};
+  setrlimit(RLIMIT_CORE, &rl);
+  rl.rlim_cur = rl.rlim_max = vmbytes + 4 * pxcap + SLACK;
+  setrlimit(RLIMIT_AS, &rl);
+  rl.rlim_cur = TIMEOUT_MS / 1000;
+  rl.rlim_max = TIMEOUT_MS / 1000 + 5;
+  setrlimit(RLIMIT_CPU, &rl);
+  if (a->errfd >= 0) dup2(a->errfd, 2);
+
+  reel_oiio_in_t *in = reel_oiio_open(path, fmt, part, 1, &h->spec, h->err, sizeof h->err);
+  if (!in) goto done;
+  const reel_oiio_spec_t *sp = &h->spec;
+  size_t bytes = (size_t)sp->w * sp->h * sp->nch * sp->elem;
+  if (sp->w <= 0 || sp->h <= 0 || sp->nch <= 0 || (int64_t)sp->w * sp->h > REEL_IO_MAXPIX ||
+      (pxcap && bytes > pxcap)) {
+    snprintf(h->err, sizeof h->err,
+             "the decoder reports %dx%d pixels of %d channels, more than its header promised; the "
+             "file is damaged",
+             sp->w, sp->h, sp->nch);
+    goto done;
+  }
+  for (int c = 0; c < sp->nch; c++) put(&o, reel_oiio_chname(in, c));
+  reel_oiio_attrs(in, put_attr, &o);
+  if (pxcap) {
+#ifdef MADV_POPULATE_WRITE
+    madvise(px, bytes, MADV_POPULATE_WRITE); /* one call instead of a fault per page */
+#endif
+    if (reel_oiio_read(in, 0, sp->nch, sp->elem, px, h->err, sizeof h->err)) goto done;
+  }
+  h->status = 0;
+done:
+  __atomic_store_n(&h->done, DONE, __ATOMIC_RELEASE);
+  _exit(0);
+}
+
+/* ---- the parent ---- */
+
+static size_t vmsize(void) {
+  FILE *f = fopen("/proc/self/statm", "re");
+  unsigned long pages = 0;
+  if (f) {
+    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Waits for pid up to TIMEOUT_MS; 1 if it exited (status in *st, or -1 if
+ * it could not be reaped), 0 if it was killed for taking too long. */
+static int await(pid_t pid, int *st) {
+  int fd = -1, left = TIMEOUT_MS;
+#ifdef SYS_pidfd_open
+  fd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+  if (fd >= 0) {
+    struct pollfd p = {fd, POLLIN, 0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+      int r = poll(&p, 1, left);
+      if (r > 0 || (r < 0 && errno != EINTR)) break;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      left = TIMEOUT_MS - (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+      if (r == 0 || left <= 0) {
+        left = 0;
+        break;
+      }
+    }
+    close(fd);
+  } else { /* kernels before 5.3: poll the child */
+    for (int us = 50; left > 0; us = us < 5000 ? us * 2 : us) {
+      pid_t r = waitpid(pid, st, WNOHANG);
+      if (r == pid) return 1;
+      if (r < 0 && errno != EINTR) {
+        *st = -1;
+        return 1;
+      }
+      usleep((useconds_t)us);
+      left -= us / 1000 + 1;
+    }
+  }
+  if (left <= 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, st, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+  }
+  while (waitpid(pid, st, 0) < 0) {
+    if (errno != EINTR) {
+      *st = -1; /* reaped elsewhere (SIGCHLD ignored): the answer decides */
+      break;
+    }
+  }
+  return 1;
+}
+
+/* Last line the child printed (an assertion, a library complaint). */
+static void tail(int fd, char *out, size_t cap) {
+  char b[512];
+  out[0] = 0;
+  off_t end = lseek(fd, 0, SEEK_END);
+  if (end <= 0) return;
+  off_t at = end > (off_t)sizeof b - 1 ? end - (off_t)sizeof b + 1 : 0;
+  ssize_t n = pread(fd, b, (size_t)(end - at), at);
+  if (n <= 0) return;
+  b[n] = 0;
+  while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) b[--n] = 0;
+  char *line = strrchr(b, '\n');
+  snprintf(out, cap, " (it said: %.300s)", line ? line + 1 : b);
+}
+
+/* Runs the child; on success returns the arena holding its answer. */
+static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pixels) {
+  size_t pxcap = 0;
+  if (pixels) {
+    int nch = hdr->nch > 4 ? hdr->nch : 4; /* readers may expand (palette, YCbCr) */
+    pxcap = (size_t)hdr->w * hdr->h * nch * sizeof(float);
+  }
+  pthread_once(&lock_once, init_lock);
+  pthread_once(&init_once, init_oiio);
+  arena_t *a = arena(HEAD + STRCAP + pxcap);
+  if (!a) return NULL;
+  head_t *h = (head_t *)a->p;
+  memset(h, 0, sizeof *h);
+  h->status = -1;
+  if (a->errfd >= 0) {
+    if (ftruncate(a->errfd, 0)) {
+    }
+    lseek(a->errfd, 0, SEEK_SET);
+  }
+  size_t vm = vmsize();
+  /* no thread may be inside OpenImageIO (holding its locks) at the fork */
+  pthread_rwlock_wrlock(&lock);
+  pid_t pid = fork();
+  if (pid == 0) child(path, reel_io_fmt_name(hdr->fmt), part, pxcap, a, vm);
+  int fork_errno = errno;
+  pthread_rwlock_unlock(&lock);
+  if (pid < 0) {
+    reel_error(REEL_EIO, "'%s': cannot start the image decoder: %s", path, strerror(fork_errno));
+    return NULL;
+  }
+  int st = 0;
+  if (!await(pid, &st)) {
+    reel_error(REEL_EUSER,
+               "'%s': decoding took longer than %d s and was stopped; the file is probably "
+               "damaged",
+               path, TIMEOUT_MS / 1000);
+    return NULL;
+  }
+  if (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) == DONE && st != -1 && WIFEXITED(st) &&
+      !WEXITSTATUS(st)) {
+    if (!h->status) return a;
+    h->err[sizeof h->err - 1] = 0;
+    reel_error(REEL_EUSER, "'%s': %s", path, h->err);
+    return NULL;
+  }
+  char said[400] = "";
+  if (a->errfd >= 0) tail(a->errfd, said, sizeof said);
+  if (st != -1 && WIFSIGNALED(st))
+    reel_error(REEL_EUSER,
+               "'%s': the %s decoder crashed on it (signal %d, %s)%s; the file is probably "
+               "damaged",
+               path, reel_io_fmt_name(hdr->fmt), WTERMSIG(st), strsignal(WTERMSIG(st)), said);
+  else
+    reel_error(REEL_EUSER, "'%s': the %s decoder failed on it (exit status %d)%s", path,
+               reel_io_fmt_name(hdr->fmt), st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+               said);
+  return NULL;
+}
+
+/* Fills info from the child's answer. raw (optional) gets the channel names
+ * in decoder order. */
+static int answer(const char *path, const reel_io_hdr_t *hdr, arena_t *a, reel_io_info_t *info,
+                  char ***raw) {
+  head_t *h = (head_t *)a->p;
+  const char *s = (const char *)a->p + HEAD, *end = s + h->strbytes;
+  const reel_oiio_spec_t *sp = &h->spec;
+  int nch = sp->nch;
+  memset(info, 0, sizeof *info);
+  snprintf(info->format, sizeof info->format, "%s", reel_io_fmt_name(hdr->fmt));
+  snprintf(info->pixeltype, sizeof info->pixeltype, "%.15s", sp->pixeltype);
+  info->data = info->display = (reel_box_t){0, 0, sp->w, sp->h};
+  info->nparts = sp->nsub;
+  if ((uint32_t)nch > h->nstr || !(info->chnames = calloc((size_t)nch + 1, sizeof(char *))))
+    goto bad;
+  if (raw && !(*raw = calloc((size_t)nch + 1, sizeof(char *)))) goto bad;
+  for (int c = 0; c < nch; c++) {
+    if (s >= end || !(info->chnames[c] = strndup(s, (size_t)(end - s)))) goto bad;
+    if (raw && !((*raw)[c] = strdup(info->chnames[c]))) goto bad;
+    info->nch = c + 1;
+    s += strlen(info->chnames[c]) + 1;
+  }
+  reel_io_order_channels(info->chnames, info->nch);
+  for (uint32_t i = (uint32_t)nch; i + 1 < h->nstr && s < end; i += 2) {
+    const char *k = s, *v = s + strnlen(s, (size_t)(end - s)) + 1;
+    if (v >= end) break;
+    if (reel_meta_set(&info->meta, k, v)) goto bad;
+    s = v + strnlen(v, (size_t)(end - v)) + 1;
+  }
+  if (reel_io_meta_finish(&info->meta, info->format, info->pixeltype)) goto bad;
+  return 0;
+bad:
+  reel_error(REEL_EIO, "'%s': cannot take the decoder's answer (out of memory?)", path);
+  return -1;
+}
+
+int reel_sandbox_probe(const char *path, const reel_io_hdr_t *hdr, int part, reel_io_info_t *info) {
+  arena_t *a = run(path, hdr, part, 0);
+  memset(info, 0, sizeof *info);
+  if (!a) return -1;
+  if (answer(path, hdr, a, info, NULL)) {
+    reel_io_info_clear(info);
+    return -1;
+  }
+  return 0;
+}
+
+int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_read_opts_t *opts,
+                      reel_hostimg_t *out) {
+  reel_io_info_t info;
+  char **raw = NULL, names[REEL_MAXCH][REEL_CHNAME];
+  int idx[REEL_MAXCH], rc = -1;
+  memset(out, 0, sizeof *out);
+  memset(&info, 0, sizeof info);
+  arena_t *a = run(path, hdr, opts ? opts->part : 0, 1);
+  if (!a || answer(path, hdr, a, &info, &raw)) goto out;
+  int n = reel_io_select(path, &info, opts, idx, names);
+  if (n < 0) goto out;
+  const reel_oiio_spec_t *sp = &((head_t *)a->p)->spec;
+  size_t plane = (size_t)sp->w * sp->h, nch = (size_t)sp->nch;
+  if (!(out->px = reel_pool_alloc(plane * n * sizeof(float)))) goto out;
+  /* integer codes to 0..1 by their range: 10-bit DPX arrives as 16-bit
+   * with the code in the top bits (bit-replicated), so it is shifted back
+   * and divided by 1023, not by 65535 */
+  int shift = sp->elem == 2 && sp->bits < 16 && sp->bits > 8 ? 16 - sp->bits : 0;
+  float maxv = sp->elem == 1 ? 255.f : (float)(65535 >> shift);
+  const unsigned char *px = a->p + HEAD + STRCAP;
+  for (int s = 0; s < n; s++) {
+    int c = 0;
+    while (c < sp->nch && strcmp(raw[c], info.chnames[idx[s]])) c++;
+    float *dst = out->px + s * plane;
+    if (sp->elem == 1) {
+      const uint8_t *src = px + c;
+      for (size_t i = 0; i < plane; i++) dst[i] = src[i * nch] / maxv;
+    } else if (sp->elem == 2) {
+      const uint16_t *src = (const uint16_t *)px + c;
+      for (size_t i = 0; i < plane; i++) dst[i] = (float)(src[i * nch] >> shift) / maxv;
+    } else {
+      const float *src = (const float *)px + c;
+      for (size_t i = 0; i < plane; i++) dst[i] = src[i * nch];
+    }
+    memcpy(out->ch[s], names[s], REEL_CHNAME);
+  }
+  out->nch = n;
+  out->data = info.data;
+  out->display = info.display;
+  if (reel_meta_copy(&out->meta, &info.meta)) goto out;
+  rc = 0;
+out:
+  if (raw)
+    for (int c = 0; raw[c]; c++) free(raw[c]);
+  free(raw);
+  reel_io_info_clear(&info);
+  if (rc) reel_hostimg_clear(out);
+  return rc;
+}
