@@ -512,11 +512,28 @@ out:
 
 static int verify(reel_ctx_t *c, reel_node_t *n, frame_t *f, const reel_key_t *k,
                   const reel_key_t *ik, reel_value_t *cached) {
+  c->st->verified++;
+  if (n->d->verify) {
+    /* side-effect nodes: check the record against freshly computed inputs */
+    int rc = -1;
+    reel_value_t **in = calloc((size_t)(f->q.n ? f->q.n : 1), sizeof *in);
+    if (!in) return -1;
+    for (int i = 0; i < f->q.n; i++) {
+      reel_node_t *src = n->in[f->q.r[i].port];
+      if (src && node_value(c, src, f->q.r[i].frame, &in[i])) goto vout;
+    }
+    reel_job_t j = {c, n, f->frame, *k, f->q.n, in, f->q.r};
+    rc = n->d->verify(&j, f->p, cached);
+    if (rc) c->st->verify_mismatches++;
+  vout:
+    for (int i = 0; i < f->q.n; i++) reel_value_unref(in[i]);
+    free(in);
+    return rc;
+  }
   reel_value_t *fresh = NULL;
   if (compute(c, n, f, k, ik, &fresh)) return -1;
   reel_buf_t a = {0}, b = {0};
   int rc = reel_value_save(cached, &a) || reel_value_save(fresh, &b) ? -1 : 0;
-  c->st->verified++;
   if (!rc && (a.n != b.n || memcmp(a.p, b.p, a.n))) {
     c->st->verify_mismatches++;
     reel_node_error(n, REEL_EINTERNAL,
@@ -546,9 +563,7 @@ static int node_value(reel_ctx_t *c, reel_node_t *n, int frame, reel_value_t **o
   if (key_with(c, n, &f, &k, ik)) goto out;
   c->key_time += now() - t0;
   reel_job_t j = {c, n, frame, k, 0, NULL, NULL};
-  int sink_verify = c->o->verify && (d->flags & REEL_NF_SINK);
-
-  if (!sink_verify && (v = reel_memcache_get(c->mc, &k))) {
+  if ((v = reel_memcache_get(c->mc, &k))) {
     if (!d->valid || d->valid(&j, f.p, v) == 1) {
       n->st_mem++;
       c->st->memory_hits++;
@@ -560,7 +575,7 @@ static int node_value(reel_ctx_t *c, reel_node_t *n, int frame, reel_value_t **o
     v = NULL;
     reel_memcache_remove(c->mc, &k);
   }
-  if (c->dc && (d->flags & REEL_NF_DISK) && !sink_verify) {
+  if (c->dc && (d->flags & REEL_NF_DISK)) {
     int hit = reel_diskcache_get_value(c->dc, &k, &v);
     if (hit < 0) goto out;
     if (!hit && (d->flags & REEL_NF_LOCKED)) {

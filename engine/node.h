@@ -105,6 +105,10 @@ typedef struct reel_node_desc {
   int (*eval)(reel_job_t *j, const void *p, reel_value_t **out);
   /* For sinks: 1 if a cached result still stands (the file is unchanged). */
   int (*valid)(reel_job_t *j, const void *p, reel_value_t *cached);
+  /* For --verify on nodes whose result is a record of a side effect (Write):
+   * 0 if the cached result agrees with the freshly computed inputs in j,
+   * -1 with an error otherwise. NULL: results are compared byte for byte. */
+  int (*verify)(reel_job_t *j, const void *p, reel_value_t *cached);
 
   /* Pointwise nodes (REEL_NF_POINTWISE, one image input): the name of an
    * OpenCL function in one of the node's kernel families, with signature

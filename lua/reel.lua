@@ -350,4 +350,12 @@ function M.pick_frames(first, last, n)
 end
 
 M.version = ffi.string(C.reel_version())
-return M
+
+-- reel.Misspelt { ... } names the node type in the error, at the caller's line.
+return setmetatable(M, { __index = function(_, k)
+  if type(k) == "string" and k:match("^%u") then
+    local file, line = where()
+    M._last_class = 2
+    error(("%s:%d: there is no node type '%s' (reel nodes lists them)"):format(file, line, k), 0)
+  end
+end })

@@ -126,11 +126,60 @@ static int valid(reel_job_t *j, const void *pv, reel_value_t *cached) {
   return !strcmp(have, want);
 }
 
+/* Hash of what is written: windows, channel names and float pixels, so that
+ * --verify can check a file against a fresh computation of its input. */
+static void pixel_hash(const reel_hostimg_t *h, char out[REEL_KEY_HEX]) {
+  reel_hasher_t *x = reel_hasher_new();
+  if (!x) {
+    out[0] = 0;
+    return;
+  }
+  reel_hash_bytes(x, &h->data, sizeof h->data);
+  reel_hash_bytes(x, &h->display, sizeof h->display);
+  for (int c = 0; c < h->nch; c++) reel_hash_str(x, h->ch[c]);
+  if (h->px)
+    reel_hash_bytes(x, h->px, sizeof(float) * (size_t)h->nch * (size_t)reel_box_w(h->data) *
+                                  (size_t)reel_box_h(h->data));
+  reel_key_t k = reel_hasher_digest(x);
+  reel_hasher_free(x);
+  reel_key_hex(&k, out);
+}
+
+static int to_host(reel_image_t *im, reel_hostimg_t *h) {
+  h->nch = im->nch;
+  memcpy(h->ch, im->ch, sizeof h->ch);
+  h->data = im->data;
+  h->display = im->display;
+  if (reel_image_bytes(im) && !(h->px = reel_pool_alloc(reel_image_bytes(im)))) return -1;
+  return reel_image_download(im, h->px);
+}
+
+static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
+  reel_record_t *r = reel_record_cast(cached);
+  reel_image_t *im = reel_job_image(j, 0);
+  if (!r || !im) return -1;
+  reel_hostimg_t h = {0};
+  char now[REEL_KEY_HEX];
+  int rc = to_host(im, &h);
+  pixel_hash(&h, now);
+  reel_hostimg_clear(&h);
+  const char *was = reel_meta_get(&r->kv, "pixels");
+  if (!rc && (!was || strcmp(was, now))) {
+    reel_node_error(j->node, REEL_EINTERNAL,
+                    "--verify: frame %d: '%s' was written from different pixels than its input "
+                    "gives now. The key misses something the result depends on; please report "
+                    "this with the graph file",
+                    j->frame, reel_meta_get(&r->kv, "path"));
+    rc = -1;
+  }
+  return rc;
+}
+
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const write_t *p = pv;
   reel_image_t *im = reel_job_image(j, 0);
   if (!im) return -1;
-  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32];
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32], pix[REEL_KEY_HEX];
   if (reel_framepath(p->path, j->frame, path, sizeof path)) return -1;
   if (p->mkdirs && mkdirs(path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
@@ -140,12 +189,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   reel_hostimg_t h = {0};
   reel_record_t *rec = NULL;
   int rc = -1;
-  h.nch = im->nch;
-  memcpy(h.ch, im->ch, sizeof h.ch);
-  h.data = im->data;
-  h.display = im->display;
-  if (reel_image_bytes(im) && !(h.px = reel_pool_alloc(reel_image_bytes(im)))) goto out;
-  if (reel_image_download(im, h.px) || reel_meta_copy(&h.meta, &im->meta)) goto out;
+  if (to_host(im, &h) || reel_meta_copy(&h.meta, &im->meta)) goto out;
   reel_key_hex(&j->key, keyhex);
   reel_node_lineage(j->node, lineage, sizeof lineage);
   snprintf(frame, sizeof frame, "%d", j->frame);
@@ -171,8 +215,9 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     goto out;
   }
   stamp(&st, st_s, sizeof st_s);
+  pixel_hash(&h, pix);
   if (!(rec = reel_record_new()) || reel_meta_set(&rec->kv, "path", path) ||
-      reel_meta_set(&rec->kv, "stamp", st_s))
+      reel_meta_set(&rec->kv, "stamp", st_s) || reel_meta_set(&rec->kv, "pixels", pix))
     goto out;
   *out = &rec->v;
   rec = NULL;
@@ -197,4 +242,5 @@ const reel_node_desc_t reel_node_write = {
     .check = check,
     .eval = eval,
     .valid = valid,
+    .verify = verify,
 };
