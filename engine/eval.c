@@ -622,7 +622,7 @@ out:
 /* ---- render ---- */
 
 static int ctx_open(reel_ctx_t *c, const reel_render_opts_t *o) {
-  size_t mem = o->mem_bytes > 0 ? (size_t)o->mem_bytes : (size_t)4 << 30;
+  size_t mem = o->mem_bytes > 0 ? (size_t)o->mem_bytes : (size_t)2 << 30;
   if (!c->mc) {
     if (!(c->mc = reel_memcache_new(mem))) return -1;
   } else
