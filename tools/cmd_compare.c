@@ -56,9 +56,11 @@ static void json_str(const char *s) {
   putchar('"');
 }
 
-static reel_node_t *reader(reel_graph_t *g, const char *path) {
+static reel_node_t *reader(reel_graph_t *g, const char *name, const char *path) {
   reel_node_t *n = reel_node_new(g, "Read", "reel compare", 0);
-  if (!n || reel_node_set_string(n, "path", path) || reel_node_finish(n)) return NULL;
+  if (!n || reel_node_set_name(n, name) || reel_node_set_string(n, "path", path) ||
+      reel_node_finish(n))
+    return NULL;
   return n;
 }
 
@@ -94,7 +96,7 @@ int reel_cmd_compare(int argc, char **argv) {
 
   reel_graph_t *g = reel_graph_new();
   reel_node_t *ra, *rb, *cmp = NULL;
-  if (!g || !(ra = reader(g, files[0])) || !(rb = reader(g, files[1])) ||
+  if (!g || !(ra = reader(g, "A", files[0])) || !(rb = reader(g, "B", files[1])) ||
       !(cmp = reel_node_new(g, "Compare", "reel compare", 0)) ||
       reel_node_set_input(cmp, "A", ra) || reel_node_set_input(cmp, "B", rb))
     goto err;
