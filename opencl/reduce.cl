@@ -49,8 +49,9 @@ __kernel void compare_absdiff(__global const float *xa, __global const float *xb
   if (i < n) out[i] = fabs(xa[i] - xb[i]);
 }
 
+/* x^2.4 as exp2(2.4 log2 x): PoCL's pow is four times slower. */
 static inline real srgb_decode(real c) {
-  return c > 0.04045 ? pow((c + 0.055) / 1.055, 2.4) : c / 12.92;
+  return c > 0.04045 ? exp2(2.4 * log2((c + 0.055) / 1.055)) : c / 12.92;
 }
 
 static inline real lab_f(real t) { return t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0; }
