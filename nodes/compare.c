@@ -161,7 +161,8 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   }
   reel_cl_t *cl = a->cl;
   enum { XA, XB, LA, LB, DE, SE, SC, TMP, SS, PART, NBUF };
-  size_t bytes[NBUF] = {3 * n, 3 * n, 3 * n, 3 * n, n, n, n, 5 * w2 * 3 * h, 3 * w2 * h2, NGROUPS};
+  size_t floats[NBUF] = {3 * n, 3 * n, 3 * n, 3 * n, p->output == OUT_DELTAE ? 0 : n, n, n,
+                         5 * w2 * 3 * h, 3 * w2 * h2, NGROUPS}; /* 0: not needed */
   cl_mem m[NBUF] = {0};
   float *de = NULL;
   int rc = -1;
@@ -175,7 +176,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   }
   if (!im || (p->output != OUT_A && reel_meta_copy(&im->meta, &a->meta))) goto out;
   for (int i = 0; i < NBUF; i++)
-    if (bytes[i] && !(m[i] = reel_cl_alloc(cl, bytes[i] * sizeof(float)))) goto out;
+    if (floats[i] && !(m[i] = reel_cl_alloc(cl, floats[i] * sizeof(float)))) goto out;
   /* the crops of the region, then the per-pixel measures */
   for (int s = 0; s < 2; s++) {
     const reel_image_t *x = s ? b : a;
