@@ -57,9 +57,9 @@ lib/libreel.so: $(LIB_OBJ)
 	@mkdir -p lib
 	$(CXX) -shared -o $@ $^ $(LDLIBS)
 
-bin/reel: build/tools/reel.o lib/libreel.so
+bin/reel: build/tools/reel.o build/tools/cmd_compare.o lib/libreel.so
 	@mkdir -p bin
-	$(CC) -o $@ build/tools/reel.o -Llib -lreel -Wl,-rpath,'$$ORIGIN/../lib' \
+	$(CC) -o $@ build/tools/reel.o build/tools/cmd_compare.o -Llib -lreel -Wl,-rpath,'$$ORIGIN/../lib' \
 	  -Wl,-E $(LDLIBS)
 
 docs/nodes.md: bin/reel

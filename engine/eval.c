@@ -836,21 +836,22 @@ out:
   return rc;
 }
 
-int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
-                    int fresh, float **px, int *nch, int *data, int *display) {
+/* The value of node n at `frame` with the process-wide context, for
+ * reel_eval_image and reel_eval_meta: a new reference in *v. */
+static int eval_value(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                      int fresh, reel_render_stats_t *st, reel_value_t **v) {
   reel_ctx_t *c = &ctx0;
   reel_render_opts_t def = {.first = 1, .last = 0, .no_disk_cache = 1};
-  reel_render_stats_t st;
-  memset(&st, 0, sizeof st);
+  memset(st, 0, sizeof *st);
   if (!o) o = &def;
-  if (px) *px = NULL;
+  *v = NULL;
   if (!n->finished) {
     reel_node_error(n, REEL_EUSER, "is not complete");
     return -1;
   }
   if (ctx_open(c, o)) return -1;
   c->o = o;
-  c->st = &st;
+  c->st = st;
   kclear(c);
   c->g = g;
   c->gen = g->generation;
@@ -859,8 +860,16 @@ int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_rende
     if (node_key(c, n, frame, &k)) return -1;
     reel_memcache_remove(c->mc, &k);
   }
+  return node_value(c, n, frame, v);
+}
+
+int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                    int fresh, float **px, int *nch, int *data, int *display) {
+  reel_ctx_t *c = &ctx0;
+  reel_render_stats_t st;
   reel_value_t *v = NULL;
-  if (node_value(c, n, frame, &v)) return -1;
+  if (px) *px = NULL;
+  if (eval_value(g, n, frame, o, fresh, &st, &v)) return -1;
   int rc = -1;
   reel_image_t *im = reel_image_cast(v);
   if (im) {
@@ -885,4 +894,17 @@ out:
   }
   reel_value_unref(v);
   return rc;
+}
+
+int reel_eval_meta(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                   const char *key, char *out, int cap) {
+  reel_render_stats_t st;
+  reel_value_t *v = NULL;
+  if (cap > 0) out[0] = 0;
+  if (eval_value(g, n, frame, o, 0, &st, &v)) return -1;
+  reel_image_t *im = reel_image_cast(v);
+  const char *val = im ? reel_meta_get(&im->meta, key) : NULL;
+  if (val && cap > 0) snprintf(out, (size_t)cap, "%s", val);
+  reel_value_unref(v);
+  return val ? 1 : 0;
 }

@@ -101,6 +101,14 @@ int reel_render(reel_graph_t *g, const reel_render_opts_t *o, reel_render_stats_
 int reel_eval_image(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
                     int fresh, float **px, int *nch, int *data, int *display);
 
+/* Evaluates node n at `frame` as reel_eval_image does (fresh = 0, no
+ * pixels) and copies the value of its image's metadata entry `key` into out
+ * (cap bytes, truncated). Returns 1 when found, 0 when the result has no
+ * such entry (out is ""), -1 with error. Repeated calls hit the memory
+ * cache, so reading several keys costs one evaluation. */
+int reel_eval_meta(reel_graph_t *g, reel_node_t *n, int frame, const reel_render_opts_t *o,
+                   const char *key, char *out, int cap);
+
 /* Releases the device and caches kept by reel_render. */
 void reel_shutdown(void);
 

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int reel_cmd_compare(int argc, char **argv); /* tools/cmd_compare.c */
+
 enum { EXIT_USER = 2, EXIT_IO = 3, EXIT_INTERNAL = 4 };
 
 static const char *usage_text =
@@ -30,6 +32,7 @@ static const char *usage_text =
     "  graph FILE.lua [--dot]     print the graph (Graphviz with --dot)\n"
     "  nodes [NAME] [--markdown]  document nodes, ports and parameters\n"
     "  info IMAGE...              size, windows, channels, format, metadata\n"
+    "  compare A B [--region x0,y0,x1,y1] [--json]   PSNR, SSIM, CIEDE2000 of A against B\n"
     "  cache stats [--cache DIR]  entries and bytes in the disk cache\n"
     "  cache gc --max SIZE [--cache DIR]   trim the cache to SIZE (e.g. 50G)\n"
     "  devices                    list OpenCL platforms and devices\n"
@@ -366,6 +369,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
   if (!strcmp(cmd, "nodes")) return cmd_nodes(argc - 2, argv + 2);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+  if (!strcmp(cmd, "compare")) return reel_cmd_compare(argc - 2, argv + 2);
   if (!strcmp(cmd, "cache")) return cmd_cache(argc - 2, argv + 2);
   if (!strcmp(cmd, "devices")) return reel_cl_list(stdout) ? fail_exit() : 0;
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
