@@ -808,7 +808,10 @@ int reel_render(reel_graph_t *g, const reel_render_opts_t *o, reel_render_stats_
       if (node_value(c, t[i].n, REEL_FRAME_CONST, &v)) goto out;
       reel_value_unref(v);
     }
-  if (any_const) progress(o, ++done, total, t0);
+  if (any_const) {
+    if (lo > hi) st->frames++; /* only constant outputs: one frame's worth */
+    progress(o, ++done, total, t0);
+  }
   for (int f = lo; lo <= hi && f <= hi; f++) {
     for (int i = 0; i < nt; i++) {
       if (t[i].first == REEL_FRAME_CONST || f < t[i].first || f > t[i].last) continue;

@@ -93,8 +93,22 @@ static int find_lua_dir(char *out, size_t cap) {
 static int lua_traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (!msg) msg = "(error object is not a string)";
-  /* errors raised by reel carry their own location; others get a traceback */
-  luaL_traceback(L, L, msg, 1);
+  /* errors raised by reel (reel._last_class set) name the node and the
+   * graph file's line already; a plain Lua error gets a traceback */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_getfield(L, -1, "reel");
+  int from_reel = 0;
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "_last_class");
+    from_reel = lua_tointeger(L, -1) != 0;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 3);
+  if (from_reel)
+    lua_pushstring(L, msg);
+  else
+    luaL_traceback(L, L, msg, 1);
   return 1;
 }
 
