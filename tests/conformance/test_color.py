@@ -221,8 +221,12 @@ def main():
     slope, offset, power, sat = np.array([1.15, 0.95, 1.05]), np.array([-0.02, 0.01, 0.03]), \
         np.array([1.3, 0.9, 1.1]), 1.25
     ccfile = os.path.join(LUTS, "cdl_test1.cc")
-    triplets = []
-    if os.path.exists(os.path.join(LUTS, "expected.tsv")):
+    triplets, cc = [], {"Slope": [1, 1, 1], "Offset": [0, 0, 0], "Power": [1, 1, 1], "Saturation": [1]}
+    if os.path.exists(os.path.join(LUTS, "expected.tsv")) and os.path.exists(ccfile):
+        import xml.etree.ElementTree as ET
+        for el in ET.parse(ccfile).iter():
+            if el.tag in cc:
+                cc[el.tag] = [float(v) for v in el.text.split()]
         for line in open(os.path.join(LUTS, "expected.tsv")):
             f = line.split("\t")
             if f[0] == "cdl_test1.cc":
@@ -251,7 +255,7 @@ lin_log2 = cs(lin, 'linear', 'log2_rec709')
 lin_ycc2020 = cs(lin, 'linear_rec2020', 'ycbcr_2020')
 cdl_asc = reel.CDL {{ lin, slope = {v3(slope)}, offset = {v3(offset)}, power = {v3(power)}, saturation = {sat} }}
 cdl_nc = reel.CDL {{ lin, slope = {v3(slope)}, offset = {v3(offset)}, power = {v3(power)}, saturation = {sat}, style = 'noclamp' }}
-cdl_file = reel.CDL {{ tri, slope = {{1.1, 1.2, 1.3}}, offset = {{2.1, 2.2, 2.3}}, power = {{3.1, 3.2, 3.3}}, saturation = 0.7, style = 'noclamp' }}
+cdl_file = reel.CDL {{ tri, slope = {v3(cc["Slope"])}, offset = {v3(cc["Offset"])}, power = {v3(cc["Power"])}, saturation = {cc["Saturation"][0]}, style = 'noclamp' }}
 grade = reel.Grade {{ lin, blackpoint = {{0.01, 0.02, 0}}, whitepoint = {{0.9, 1.1, 1}}, lift = {{0.02, 0, -0.01}}, gain = {{1.1, 0.95, 1.2}}, multiply = {{1, 1.05, 0.9}}, offset = {{0, 0.01, 0}}, gamma = {{1.2, 0.9, 1}} }}
 aces_cct = cs(lin, 'aces2065-1', 'acescct')
 aces_cc = cs(lin, 'aces2065-1', 'acescc')
