@@ -16,7 +16,7 @@ static const char *const styles[] = {"asc", "noclamp", NULL};
 static const reel_param_desc_t params[] = {
     REEL_PVEC(cdl_t, slope, 3, 0, 1e6, "{R, G, B} multiplier", 1, 1, 1),
     REEL_PVEC(cdl_t, offset, 3, 1, 0, "{R, G, B} added after slope", 0, 0, 0),
-    REEL_PVEC(cdl_t, power, 3, 0, 1e6, "{R, G, B} exponent", 1, 1, 1),
+    REEL_PVEC(cdl_t, power, 3, 0.001, 1e6, "{R, G, B} exponent", 1, 1, 1),
     REEL_PNUM(cdl_t, saturation, 1, 0, 1e6, "saturation about Rec.709 luma"),
     REEL_PENUM(cdl_t, style, styles, "asc",
                "asc: clamp to [0, 1] as ASC CDL v1.2 (OCIO CDL_ASC); noclamp: no clamps, "

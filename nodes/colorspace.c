@@ -7,6 +7,7 @@
  * opencl/color.cl does decode, matrix, encode per pixel. */
 #include "color.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,13 +52,11 @@ static const reel_port_desc_t inputs[] = {{"img", REEL_V_IMAGE, 0, "image to con
 
 /* ---- encodings ---- */
 
-enum { TF_LINEAR, TF_SRGB, TF_REC709, TF_GAMMA, TF_ACESCCT, TF_ACESCC, TF_CINEON, TF_LOG2 };
+enum { TF_LINEAR, TF_SRGB, TF_REC709, TF_BT1886, TF_GAMMA, TF_ACESCCT, TF_ACESCC, TF_CINEON, TF_LOG2 };
 static const struct {
-  const char *name;
-  int code; /* COLOR_TF_* of opencl/color.cl */
-} tfs[] = {{"linear", TF_LINEAR}, {"srgb", TF_SRGB},       {"rec709", TF_REC709},
-           {"bt1886", TF_GAMMA},  {"gamma", TF_GAMMA},     {"acescct", TF_ACESCCT},
-           {"acescc", TF_ACESCC}, {"cineon", TF_CINEON},   {"log2", TF_LOG2}};
+  const char *name; /* in enum order */
+} tfs[] = {{"linear"}, {"srgb"},   {"rec709"}, {"bt1886"}, {"gamma"},
+           {"acescct"}, {"acescc"}, {"cineon"}, {"log2"}};
 #define NTF (int)(sizeof tfs / sizeof tfs[0])
 
 #define D65 {0.3127, 0.3290}
@@ -259,32 +258,95 @@ static void ycc_range(int range, int bits, double *sc) {
   }
 }
 
-static int tf_pack(const reel_node_t *n, const colorspace_t *p, int tfi, float *t) {
-  memset(t, 0, 5 * sizeof *t);
-  t[0] = (float)tfs[tfi].code;
-  if (!strcmp(tfs[tfi].name, "bt1886")) {
-    t[1] = 2.4f, t[2] = (float)(1 / 2.4);
-  } else if (tfs[tfi].code == TF_GAMMA) {
-    t[1] = (float)p->gamma, t[2] = (float)(1 / p->gamma);
-  } else if (tfs[tfi].code == TF_CINEON) {
+/* A curve in the encode direction, as the two families of opencl/color.cl
+ * (color_encode): a linear toe below brk, else y = a s1 + o1 (a s2 + o2
+ * below b2) and v = ls log2(y) + lo, or v = ps y^g - po. */
+typedef struct {
+  double mirror, brk, ts, to, b2, s2, o2, s1, o1, islog, ls, lo, g, ps, po, maxv;
+} curve_t;
+
+static int curve_of(const reel_node_t *n, const colorspace_t *p, int tf, curve_t *c) {
+  const double big = FLT_MAX;
+  *c = (curve_t){0, -big, 0, 0, -big, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, big};
+  switch (tf) {
+  case TF_SRGB: /* IEC 61966-2-1 */
+    c->brk = 0.0031308, c->ts = 12.92, c->g = 1 / 2.4, c->ps = 1.055, c->po = 0.055;
+    break;
+  case TF_REC709: /* BT.709 OETF */
+    c->brk = 0.018, c->ts = 4.5, c->g = 0.45, c->ps = 1.099, c->po = 0.099;
+    break;
+  case TF_BT1886: /* inverse of the BT.1886 EOTF with Lw = 1, Lb = 0 */
+  case TF_GAMMA:  /* mirrored; 0 stays 0 through a flat toe */
+    c->mirror = 1, c->brk = FLT_MIN, c->g = 1 / (tf == TF_GAMMA ? p->gamma : 2.4);
+    break;
+  case TF_ACESCCT: /* S-2016-001 */
+    c->brk = 0.0078125, c->ts = 10.5402377416545, c->to = 0.0729055341958355;
+    c->islog = 1, c->ls = 1 / 17.52, c->lo = 9.72 / 17.52, c->maxv = 65504;
+    break;
+  case TF_ACESCC: /* S-2014-003: log2(2^-16 + x/2) below 2^-15, log2(2^-16) at and below 0 */
+    c->b2 = ldexp(1, -15), c->s2 = 0.5, c->o2 = ldexp(1, -16);
+    c->islog = 1, c->ls = 1 / 17.52, c->lo = 9.72 / 17.52, c->maxv = 65504;
+    break;
+  case TF_CINEON: { /* Nuke: v = (white + log10(x (1 - off) + off) gamma / 0.002) / 1023 */
     if (p->cineon_white <= p->cineon_black) {
       reel_node_error(n, REEL_EUSER, "cineon_white (%g) must be above cineon_black (%g)",
                       p->cineon_white, p->cineon_black);
       return -1;
     }
     double off = pow(10, (p->cineon_black - p->cineon_white) * 0.002 / p->cineon_gamma);
-    t[1] = (float)off, t[2] = (float)(1 / (1 - off));
-    t[3] = (float)(p->cineon_white / 1023), t[4] = (float)(1023 * 0.002 / p->cineon_gamma);
-  } else if (tfs[tfi].code == TF_LOG2) {
+    c->s1 = 1 - off, c->o1 = off, c->islog = 1;
+    c->ls = log10(2) * p->cineon_gamma / (0.002 * 1023), c->lo = p->cineon_white / 1023;
+    break;
+  }
+  case TF_LOG2: { /* v = (log2(x / grey) - min) / (max - min) */
     if (p->log2_max <= p->log2_min) {
       reel_node_error(n, REEL_EUSER, "log2_max (%g) must be above log2_min (%g)", p->log2_max,
                       p->log2_min);
       return -1;
     }
-    double range = p->log2_max - p->log2_min, base = p->log2_min + log2(p->log2_grey);
-    t[1] = (float)(1 / range), t[2] = (float)(-base / range), t[3] = (float)range;
-    t[4] = (float)base;
+    double range = p->log2_max - p->log2_min;
+    c->islog = 1, c->ls = 1 / range, c->lo = -(log2(p->log2_grey) + p->log2_min) / range;
+    break;
   }
+  }
+  return 0;
+}
+
+static double inv0(double x) { return x ? 1 / x : 0; }
+
+/* The kernel's encode floats (16) or decode floats (17) for transfer tf;
+ * a linear (or cancelled) transfer is switched off (its last float 0). */
+static int tf_pack(const reel_node_t *n, const colorspace_t *p, int tf, int decode, int on,
+                   float *t) {
+  curve_t c;
+  if (curve_of(n, p, tf, &c)) return -1;
+  on = on && tf != TF_LINEAR;
+  if (!decode) {
+    double e[16] = {c.mirror, c.brk, c.ts, c.to, c.b2, c.s2, c.o2, c.s1,
+                    c.o1,     c.islog, c.ls, c.lo, c.g, c.ps, c.po, on};
+    for (int i = 0; i < 16; i++) t[i] = (float)e[i];
+    return 0;
+  }
+  /* the inverse: the toe below the code of brk, K = log2(y) from the code,
+   * y = 2^K, then back through the piece of y that applies */
+  double d[17] = {c.mirror,
+                  c.brk <= -FLT_MAX ? -FLT_MAX : c.ts * c.brk + c.to,
+                  inv0(c.ts),
+                  c.to,
+                  c.islog,
+                  1 / c.ls,
+                  -c.lo / c.ls,
+                  1 / c.g,
+                  1 / c.ps,
+                  c.po,
+                  c.b2 <= -FLT_MAX ? -FLT_MAX : c.b2 * c.s1 + c.o1,
+                  c.o2,
+                  inv0(c.s2),
+                  c.o1,
+                  1 / c.s1,
+                  c.maxv,
+                  on};
+  for (int i = 0; i < 17; i++) t[i] = (float)d[i];
   return 0;
 }
 
@@ -312,11 +374,11 @@ static int channels(const reel_node_t *n, const space_t *a, const space_t *b, in
 static int check(reel_node_t *n, const void *pv) {
   const colorspace_t *p = pv;
   space_t a, b;
-  float t[5];
+  curve_t c;
   if (parse_or_report(n, "in_space", p->in_space, &a) ||
       parse_or_report(n, "out_space", p->out_space, &b))
     return -1;
-  return tf_pack(n, p, a.tf, t) || tf_pack(n, p, b.tf, t) ? -1 : 0;
+  return curve_of(n, p, a.tf, &c) || curve_of(n, p, b.tf, &c) ? -1 : 0;
 }
 
 static int clip(reel_node_t *n, const void *pv, const reel_clip_t *in, reel_clip_t *out) {
@@ -336,41 +398,34 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   parse_space(p->in_space, &a);
   parse_space(p->out_space, &b);
   if (channels(n, &a, &b, in->nch, in->ch, idx, o->names_out)) return -1;
+  /* layout: colorspace_pw in opencl/color.cl; unused steps get identity */
+  static const double id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
   float *q = o->p;
-  memset(q, 0, 53 * sizeof *q);
+  double m[9], mi[9], sc[4] = {1, 0, 1, 0};
   for (int k = 0; k < 3; k++) q[k] = (float)idx[k];
-  double m[9], mi[9], sc[4];
+  memcpy(mi, id, sizeof mi);
   if (a.ycc >= 0) {
     ycc_matrix(a.ycc, m);
     inv3(m, mi);
     ycc_range(a.range, p->bits, sc);
-    q[3] = 1, q[4] = (float)sc[1], q[5] = (float)(1 / sc[0]), q[6] = (float)sc[3];
-    q[7] = (float)(1 / sc[2]);
-    for (int i = 0; i < 9; i++) q[8 + i] = (float)mi[i];
   }
+  q[3] = (float)sc[1], q[4] = (float)(1 / sc[0]), q[5] = (float)sc[3], q[6] = (float)(1 / sc[2]);
+  for (int i = 0; i < 9; i++) q[7 + i] = (float)mi[i];
   int mat = rgb_matrix(&a, &b, p->adapt, m);
   /* same transfer, no matrix between: decoding and encoding cancel */
   int same = !mat && a.tf == b.tf;
-  if (!same && tfs[a.tf].code != TF_LINEAR) {
-    q[17] = 1;
-    if (tf_pack(n, p, a.tf, q + 18)) return -1;
-  }
-  if (mat) {
-    q[23] = 1;
-    for (int i = 0; i < 9; i++) q[24 + i] = (float)m[i];
-  }
-  if (!same && tfs[b.tf].code != TF_LINEAR) {
-    q[33] = 1;
-    if (tf_pack(n, p, b.tf, q + 34)) return -1;
-  }
+  if (tf_pack(n, p, a.tf, 1, !same, q + 16) || tf_pack(n, p, b.tf, 0, !same, q + 42)) return -1;
+  if (!mat) memcpy(m, id, sizeof m);
+  for (int i = 0; i < 9; i++) q[33 + i] = (float)m[i];
+  sc[0] = 1, sc[1] = 0, sc[2] = 1, sc[3] = 0;
+  memcpy(m, id, sizeof m);
   if (b.ycc >= 0) {
     ycc_matrix(b.ycc, m);
     ycc_range(b.range, p->bits, sc);
-    q[39] = 1;
-    for (int i = 0; i < 9; i++) q[40 + i] = (float)m[i];
-    for (int i = 0; i < 4; i++) q[49 + i] = (float)sc[i];
   }
-  o->np = 53;
+  for (int i = 0; i < 9; i++) q[58 + i] = (float)m[i];
+  for (int i = 0; i < 4; i++) q[67 + i] = (float)sc[i];
+  o->np = 71;
   return 0;
 }
 
