@@ -224,7 +224,7 @@ static void transfers_match_reference(void) {
       e1 = fmax(e1, fabs(re.px[i] - transfers[t].enc(lin[i])) / fmax(1, fabs(transfers[t].enc(lin[i]))));
       e2 = fmax(e2, fabs(rd.px[i] - transfers[t].dec(code[i])) / fmax(1, fabs(transfers[t].dec(code[i]))));
     }
-    if (e1 > 1e-6 || e2 > 2e-6)
+    if (getenv("VERBOSE") || e1 > 1e-6 || e2 > 2e-6)
       fprintf(stderr, "  %s: encode err %.3g, decode err %.3g\n", transfers[t].space, e1, e2);
     CHECK(e1 <= 1e-6);
     CHECK(e2 <= 2e-6);
@@ -237,17 +237,20 @@ static void transfers_match_reference(void) {
 }
 
 /* linear Rec.709 -> space -> back, error relative to max(1, x). 1e-6 except
- * where float32 cannot get there: a log code value is rounded to ~3e-8 and
- * decoding multiplies that by the curve's slope (13 stops: 9, ACEScct: 12)
- * and then by the inverse primaries matrix (AP0 -> Rec.709 rows sum to
- * ~2.4 in magnitude); narrow-range Y'CbCr adds its own rounding near 0.5. */
+ * where float32 cannot get there: a log code value near 0.6 is rounded to
+ * 3e-8, which decoding multiplies by the curve's slope (ACEScct: 17.52 ln 2
+ * = 12, 13 stops: 9) to ~4e-7, and then by the inverse primaries matrix
+ * (AP1 -> Rec.709 rows add up to 2.4 in magnitude, AP0 -> Rec.709 more);
+ * narrow-range Y'CbCr adds its own rounding near 0.5. The curves alone
+ * (on Rec.709 primaries) are held to 1e-6. */
 static void round_trips(void) {
   static const struct {
     const char *space;
     double tol;
   } spaces[] = {
       {"srgb", 1e-6},       {"rec709", 1e-6},        {"bt1886", 1e-6},
-      {"acescct", 1e-6},    {"acescc", 1e-6},        {"cineon", 1e-6},
+      {"acescct_rec709", 1e-6}, {"acescc_rec709", 1e-6}, {"cineon", 1e-6},
+      {"acescct", 1.5e-6},  {"acescc", 1.5e-6}, /* + Rec.709 <-> AP1 (rows up to 2.4) */
       {"acescg", 1e-6},     {"aces2065-1", 1e-6},    {"rec2020", 1e-6},
       {"srgb_p3d65", 1e-6}, {"gamma_p3dci", 1e-6},   {"linear_smptec", 1e-6},
       {"xyz", 1e-6},        {"ycbcr_709", 1e-6},     {"ycbcr_601_limited", 1e-6},
@@ -264,7 +267,7 @@ static void round_trips(void) {
     result_t r = eval(back);
     double err = 0;
     for (int i = 0; i < 3 * NPX; i++) err = fmax(err, fabs(r.px[i] - lin[i]) / fmax(1, lin[i]));
-    if (err > spaces[k].tol) fprintf(stderr, "  round trip via %s: %.3g\n", spaces[k].space, err);
+    if (getenv("VERBOSE") || err > spaces[k].tol) fprintf(stderr, "  round trip via %s: %.3g\n", spaces[k].space, err);
     CHECK(err <= spaces[k].tol);
     CHECK(alpha_untouched(&r, lin));
     CHECK(!strcmp(r.clip->ch[0], "R") || !strcmp(r.clip->ch[0], "A"));
