@@ -57,7 +57,6 @@ static const struct {
   const char *name; /* in enum order */
 } tfs[] = {{"linear"}, {"srgb"},   {"rec709"}, {"bt1886"}, {"gamma"},
            {"acescct"}, {"acescc"}, {"cineon"}, {"log2"}};
-#define NTF (int)(sizeof tfs / sizeof tfs[0])
 
 #define D65 {0.3127, 0.3290}
 #define ACES_WHITE {0.32168, 0.33767}
@@ -450,13 +449,18 @@ const reel_node_desc_t reel_node_colorspace = {
         "0.099 above), decode its inverse. Also the BT.2020 curve.\n"
         "- `bt1886`: decode is the BT.1886 display EOTF with Lw = 1, Lb = 0 (L = V^2.4); "
         "encode is V = L^(1/2.4). So `rec709` to `bt1886` is scene to display light.\n"
-        "- `gamma`: decode L = V^gamma (parameter `gamma`), mirrored for negative values.\n"
+        "- `gamma`: decode L = V^gamma (parameter `gamma`), mirrored for negative values "
+        "(OpenColorIO's display gammas clamp them to 0 instead); `bt1886` mirrors too.\n"
         "- `acescct`, `acescc`: ACES S-2016-001 and S-2014-003 (decode clamps at 65504).\n"
         "- `cineon`: Nuke's Cineon (Log2Lin) with `cineon_black` 95, `cineon_white` 685, "
         "`cineon_gamma` 0.6: lin = gain (10^((1023 v - white) 0.002 / gamma) - offset), "
         "offset = 10^((black - white) 0.002 / gamma), gain = 1 / (1 - offset).\n"
         "- `log2`: v = (log2(lin / log2_grey) - log2_min) / (log2_max - log2_min) (OCIO's "
         "Log2 shaper, default +-6.5 stops around 0.18).\n\n"
+        "Accuracy: float32 throughout; log2 and exp2 are evaluated to ~1 ulp, so a curve "
+        "round trip holds to ~1e-6 relative. The ACES-to-ACEScc transform of OpenColorIO "
+        "(and of the ACES CSC) clamps negative ACES2065-1 values to 0 first; this node "
+        "does not. OpenColorIO's sRGB uses the slope-continuous 12.9232 below 0.0030413.\n\n"
         "Primaries: `rec709` (sRGB, D65), `rec2020` (D65), `p3d65`, `p3dci` (DCI white), "
         "`ebu` (BT.601 625-line), `smptec` (BT.601 525-line), `ap0` (ACES 2065-1, ACES white "
         "~D60), `ap1` (ACEScg/cc/cct), `xyz` (CIE XYZ, D65-referred for adaptation).\n\n"

@@ -692,6 +692,13 @@ static void errors_are_clear(void) {
   CHECK(fails_with(n, "twice"));
   CHECK(!reel_node_set_string(n, "out", "R=c.R"));
   CHECK(fails_with(n, "NAME=SOURCE"));
+  static const char *const five[5] = {"R", "G", "B", "A", "Z"};
+  reel_box_t box = {0, 0, W, H};
+  float *px5 = calloc(5 * NPX, sizeof(float));
+  n = node("Invert", read_of(5, five, box, box, px5, 0));
+  CHECK(!reel_node_set_string(n, "channels", "R,G,B,A,Z"));
+  CHECK(fails_with(n, "at most 4 channels"));
+  free(px5);
   reel_node_t *ycc = colorspace(src, "linear", "ycbcr_709");
   finish(ycc);
   CHECK(fails_with(node("Saturation", ycc), "no channel 'R'"));
