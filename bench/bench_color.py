@@ -5,6 +5,7 @@ Reel, timed in-process by bench/bench_color.c (built here against
 build/libreel.a; see its header for what a run includes):
   cdl_chain_3  ACES2065-1 -> ACEScct, CDL (noclamp), ACEScct -> ACES2065-1
   chain_6      Colorspace, CDL, Grade, Saturation, Clamp, Colorspace
+  chain_6_unfused  the same six nodes evaluated one at a time
   invert_1     one Invert (one light pass)
   copy_kernel  a plain OpenCL copy of the same bytes on the same device
 against
@@ -130,14 +131,15 @@ def main():
     print(f"oiiotool_3ops {oiio * 1e3:.0f}  (colorconvert x2 + ociofiletransform, from --runstats, 10 ms steps)")
     print()
     print(f"frame: {W}x{H} RGBA float, {mb:.0f} MB; one read + one write = {2 * mb:.0f} MB per pass")
-    for k in ("copy_kernel", "invert_1", "cdl_chain_3", "chain_6"):
-        print(f"  {k:12s} {reel[k] * 1e3:8.1f} ms  {2 * mb / 1e3 / reel[k]:6.2f} GB/s")
-    print(f"  {'numpy copy':12s} {npc * 1e3:8.1f} ms  {2 * mb / 1e3 / npc:6.2f} GB/s")
-    print(f"  {'oiiotool':12s} {oiio * 1e3:8.1f} ms  (3 ops)")
+    for k in ("copy_kernel", "invert_1", "cdl_chain_3", "chain_6", "chain_6_unfused"):
+        print(f"  {k:15s} {reel[k] * 1e3:8.1f} ms  {2 * mb / 1e3 / reel[k]:6.2f} GB/s")
+    print(f"  {'numpy copy':15s} {npc * 1e3:8.1f} ms  {2 * mb / 1e3 / npc:6.2f} GB/s")
+    print(f"  {'oiiotool':15s} {oiio * 1e3:8.1f} ms  (3 ops)")
     print("ratios (time / time):")
     print(f"  chain_6 / copy_kernel   {reel['chain_6'] / reel['copy_kernel']:.2f}")
     print(f"  chain_6 / numpy copy    {reel['chain_6'] / npc:.2f}")
     print(f"  chain_6 / invert_1      {reel['chain_6'] / reel['invert_1']:.2f}")
+    print(f"  chain_6_unfused / chain_6 {reel['chain_6_unfused'] / reel['chain_6']:.2f}")
     print(f"  cdl_chain_3 / oiiotool  {reel['cdl_chain_3'] / oiio:.2f}")
 
 
