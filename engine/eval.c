@@ -463,16 +463,26 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
                      "__kernel void pw_chain(__global const float *src, __global float *dst, "
                      "int plane, int nin, int nout, __constant const float *P) {\n"
                      "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
-                     "  float px[16];\n"
-                     "  for (int c = 0; c < 16; c++) px[c] = c < nin ? src[(size_t)c * plane + i] : 0.0f;\n");
+                     "  float px[16];\n");
     reel_buf_put(&b, line, (size_t)k);
+    /* channel counts written in as constants, with the loads and stores
+     * unrolled: px then lives in registers, and PoCL vectorizes the loop over
+     * pixels (with run-time loops it stays scalar, ~4x slower on a chain) */
+    for (int ch = 0; ch < 16; ch++) {
+      k = ch < base->nch
+              ? snprintf(line, sizeof line, "  px[%d] = src[(size_t)%d * plane + i];\n", ch, ch)
+              : snprintf(line, sizeof line, "  px[%d] = 0.0f;\n", ch);
+      reel_buf_put(&b, line, (size_t)k);
+    }
     for (int i = len - 1; i >= 0; i--) {
       k = snprintf(line, sizeof line, "  %s(px, P + %d);\n", chain[i].n->d->pw_func, chain[i].off);
       reel_buf_put(&b, line, (size_t)k);
     }
-    k = snprintf(line, sizeof line,
-                 "  for (int c = 0; c < nout; c++) dst[(size_t)c * plane + i] = px[c];\n}\n");
-    reel_buf_put(&b, line, (size_t)k);
+    for (int ch = 0; ch < im->nch; ch++) {
+      k = snprintf(line, sizeof line, "  dst[(size_t)%d * plane + i] = px[%d];\n", ch, ch);
+      reel_buf_put(&b, line, (size_t)k);
+    }
+    reel_buf_put(&b, "}\n", 2);
     reel_buf_put(&b, "", 1);
     src = (char *)b.p;
     cl_kernel kern = reel_cl_kernel_gen(cl, src, "pw_chain");
