@@ -183,7 +183,12 @@ local function set_param(p, pd, val, label)
     for comp = 0, pd.count - 1 do set_curve(p, pd, comp, val, label) end
     return
   end
-  if t == "number" then return check(C.reel_node_set_number(p, pd.name, 0, val)) end
+  if t == "number" then
+    -- a number given for a vector sets every component (gain = 2)
+    local n = pd.type == "vector" and pd.count or 1
+    for comp = 0, n - 1 do check(C.reel_node_set_number(p, pd.name, comp, val)) end
+    return
+  end
   if t == "boolean" then
     if pd.type ~= "boolean" then fail(label, ("parameter '%s' takes a %s, not a boolean"):format(pd.name, pd.type)) end
     return check(C.reel_node_set_number(p, pd.name, 0, val and 1 or 0))
