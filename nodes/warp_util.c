@@ -1,0 +1,178 @@
+/* Host side of the warp kernels (warp_util.h): folds the pixel-centre
+ * convention and data-window origins into the matrix a kernel sees, picks
+ * the kernel for a filter, and runs separable resampling as two passes
+ * (horizontal into a scratch buffer holding only the rows the vertical pass
+ * reads, then vertical). */
+#include "warp_util.h"
+
+#include <math.h>
+
+const char *const reel_warp_filter_names[] = {"nearest", "bilinear", "bicubic", "lanczos3", NULL};
+const reel_filter_t reel_warp_filters[] = {REEL_FILTER_NEAREST, REEL_FILTER_BILINEAR,
+                                           REEL_FILTER_BICUBIC, REEL_FILTER_LANCZOS3};
+
+static const size_t local2[2] = {256, 1}; /* fastest for 2-D work on PoCL */
+
+static reel_image_t *new_image(const reel_image_t *src, reel_box_t data, reel_box_t display) {
+  const char *names[REEL_MAXCH];
+  for (int c = 0; c < src->nch; c++) names[c] = src->ch[c];
+  reel_image_t *im = reel_image_new(src->cl, src->nch, names, data, display);
+  if (im && reel_meta_copy(&im->meta, &src->meta)) {
+    reel_image_unref(im);
+    return NULL;
+  }
+  return im;
+}
+
+/* The largest widening of the filter over the input's warped corners (the
+ * Jacobian of a projective map is extreme at the corners of a box). */
+static double widening(const reel_mat3_t *fwd, const reel_mat3_t *inv, reel_box_t in) {
+  double xs[2] = {in.x0, in.x1}, ys[2] = {in.y0, in.y1}, s = 1;
+  for (int i = 0; i < 4; i++) {
+    double X, Y, sx, sy;
+    if (!(reel_mat3_apply(fwd, xs[i & 1], ys[i >> 1], &X, &Y) > 0)) return REEL_WARP_MAXW;
+    reel_geom_footprint(inv, X, Y, &sx, &sy);
+    s = fmax(s, fmax(sx, sy));
+  }
+  return fmin(s, REEL_WARP_MAXW);
+}
+
+int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd,
+                    reel_filter_t f, double a, reel_box_t display, reel_image_t **out) {
+  reel_mat3_t inv;
+  *out = NULL;
+  if (reel_mat3_invert(*fwd, &inv)) {
+    reel_node_error(j->node, REEL_EUSER, "the transform is singular (it collapses the picture "
+                                         "onto a line or a point): check scale and corners");
+    return -1;
+  }
+  reel_box_t bound = reel_geom_bound(display);
+  int tx, ty;
+  if (reel_mat3_int_translation(fwd, &tx, &ty)) { /* exact and cheap: a shifted copy */
+    reel_box_t d = {src->data.x0 + tx, src->data.y0 + ty, src->data.x1 + tx, src->data.y1 + ty};
+    reel_image_t *im = new_image(src, reel_box_intersect(d, bound), display);
+    if (!im || reel_image_copy_from(im, src, -tx, -ty)) {
+      reel_image_unref(im);
+      return -1;
+    }
+    *out = im;
+    return 0;
+  }
+  int widens = f == REEL_FILTER_BICUBIC || f == REEL_FILTER_LANCZOS3;
+  double s = widens ? widening(fwd, &inv, src->data) : 1;
+  double pad = reel_filter_radius(f) * s - 0.5;
+  reel_box_t data = reel_geom_bbox(fwd, src->data, pad, bound);
+  reel_image_t *im = new_image(src, data, display);
+  if (!im) return -1;
+  if (!im->mem) goto done;
+  if (!src->mem) {
+    if (reel_cl_fill0(im->cl, im->mem, 0, reel_image_bytes(im))) goto fail;
+    goto done;
+  }
+  /* Output buffer index -> input buffer coordinates with pixel centres on
+   * integers: the +0.5 centres and both origins folded into one matrix. */
+  reel_mat3_t m = reel_mat3_mul(
+      reel_mat3_translate(-src->data.x0 - 0.5, -src->data.y0 - 0.5),
+      reel_mat3_mul(inv, reel_mat3_translate(data.x0 + 0.5, data.y0 + 0.5)));
+  cl_float16 mf = {{0}};
+  for (int i = 0; i < 9; i++) mf.s[i] = (float)m.m[i];
+  static const char *const kname[] = {
+      [REEL_FILTER_NEAREST] = "warp_nearest", [REEL_FILTER_BOX] = "warp_nearest",
+      [REEL_FILTER_BILINEAR] = "warp_bilinear", [REEL_FILTER_BICUBIC] = "warp_filter",
+      [REEL_FILTER_LANCZOS3] = "warp_filter"};
+  cl_kernel k = reel_cl_kernel(src->cl, "warp", kname[f]);
+  if (!k) goto fail;
+  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im),
+      dh = reel_image_h(im), nch = im->nch;
+  cl_int filter = f == REEL_FILTER_BICUBIC ? 0 : 1;
+  float af = (float)a, maxw = (float)REEL_WARP_MAXW;
+  if (reel_cl_args(k, widens ? 11 : 8, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh),
+                   REEL_ARG(im->mem), REEL_ARG(dw), REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(mf),
+                   REEL_ARG(filter), REEL_ARG(af), REEL_ARG(maxw)))
+    goto fail;
+  size_t g[2] = {(size_t)dw, (size_t)dh};
+  if (reel_cl_run(im->cl, k, 2, g, local2)) goto fail;
+done:
+  *out = im;
+  return 0;
+fail:
+  reel_image_unref(im);
+  return -1;
+}
+
+static cl_mem upload(reel_cl_t *cl, const void *p, size_t n) {
+  cl_mem m = reel_cl_alloc(cl, n);
+  if (m && reel_cl_upload(cl, m, 0, p, n)) {
+    reel_cl_release(cl, m);
+    return NULL;
+  }
+  return m;
+}
+
+int reel_warp_resample(reel_job_t *j, const reel_image_t *src, double sx, double sy, double tx,
+                       double ty, reel_filter_t f, double a, reel_box_t data, reel_box_t display,
+                       reel_image_t **out) {
+  reel_cl_t *cl = src->cl;
+  reel_taps_t th = {0}, tv = {0};
+  cl_mem hs = NULL, hw = NULL, vs = NULL, vw = NULL, tmp = NULL;
+  reel_image_t *im = new_image(src, data, display);
+  *out = NULL;
+  if (!im) return -1;
+  if (!im->mem) goto done;
+  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im),
+      dh = reel_image_h(im), nch = im->nch;
+  if (!src->mem) {
+    if (reel_cl_fill0(cl, im->mem, 0, reel_image_bytes(im))) goto fail;
+    goto done;
+  }
+  if (reel_geom_taps(f, a, sx, tx, src->data.x0, sw, data.x0, dw, &th) ||
+      reel_geom_taps(f, a, sy, ty, src->data.y0, sh, data.y0, dh, &tv))
+    goto fail;
+  /* Only the input rows the vertical pass reads go through the first. */
+  int r0 = sh, r1 = 0;
+  for (int y = 0; y < dh; y++) {
+    r0 = tv.start[y] < r0 ? tv.start[y] : r0;
+    r1 = tv.start[y] + tv.ntaps > r1 ? tv.start[y] + tv.ntaps : r1;
+  }
+  for (int y = 0; y < dh; y++) tv.start[y] -= r0;
+  int rows = r1 - r0;
+  if (rows <= 0 || th.ntaps == 0) {
+    if (reel_cl_fill0(cl, im->mem, 0, reel_image_bytes(im))) goto fail;
+    goto done;
+  }
+  if (!(hs = upload(cl, th.start, sizeof(int) * (size_t)dw)) ||
+      !(hw = upload(cl, th.w, sizeof(float) * (size_t)dw * th.ntaps)) ||
+      !(vs = upload(cl, tv.start, sizeof(int) * (size_t)dh)) ||
+      !(vw = upload(cl, tv.w, sizeof(float) * (size_t)dh * tv.ntaps)) ||
+      !(tmp = reel_cl_alloc(cl, sizeof(float) * (size_t)dw * rows * nch)))
+    goto fail;
+  cl_kernel kh = reel_cl_kernel(cl, "warp", "resample_h");
+  if (!kh || reel_cl_args(kh, 11, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh), REEL_ARG(r0),
+                          REEL_ARG(tmp), REEL_ARG(dw), REEL_ARG(rows), REEL_ARG(nch),
+                          REEL_ARG(hs), REEL_ARG(hw), REEL_ARG(th.ntaps)))
+    goto fail;
+  size_t g1[2] = {(size_t)dw, (size_t)rows};
+  if (reel_cl_run(cl, kh, 2, g1, local2)) goto fail;
+  cl_kernel kv = reel_cl_kernel(cl, "warp", "resample_v");
+  if (!kv || reel_cl_args(kv, 9, REEL_ARG(tmp), REEL_ARG(rows), REEL_ARG(im->mem), REEL_ARG(dw),
+                          REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(vs), REEL_ARG(vw),
+                          REEL_ARG(tv.ntaps)))
+    goto fail;
+  size_t g2[2] = {(size_t)dw, (size_t)dh};
+  if (reel_cl_run(cl, kv, 2, g2, local2)) goto fail;
+done:
+  *out = im;
+  im = NULL;
+fail:
+  /* The queue is in order: buffers back in the pool are reused only by
+   * commands enqueued after these kernels. */
+  reel_cl_release(cl, hs);
+  reel_cl_release(cl, hw);
+  reel_cl_release(cl, vs);
+  reel_cl_release(cl, vw);
+  reel_cl_release(cl, tmp);
+  reel_taps_clear(&th);
+  reel_taps_clear(&tv);
+  reel_image_unref(im);
+  return *out ? 0 : -1;
+}

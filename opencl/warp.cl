@@ -1,0 +1,160 @@
+/* Warps and resampling of planar float32 images (Transform, CornerPin,
+ * Reformat). Warps use inverse mapping: each output pixel maps back through
+ * a 3x3 projective matrix into the input, which is sampled with a filter;
+ * samples outside the input's data window are 0. The matrix m (first 9 of a
+ * float16, row-major) takes output buffer indices (x, y) to input buffer
+ * coordinates in which input pixel (j, i) has its centre at (j, i); the host
+ * folds the +0.5 pixel-centre offsets and both data-window origins into it.
+ * Resampling (Reformat) is separable, with weights computed on the host. */
+
+/* Input coordinates of output pixel (x, y); far-away or behind-the-horizon
+ * points are parked at -1e6 (every tap outside, so the result is 0). */
+static inline float2 warp_map(float16 m, int x, int y, float *w) {
+  float fx = (float)x, fy = (float)y;
+  *w = m.s6 * fx + m.s7 * fy + m.s8;
+  if (!(*w > 0.0f)) return (float2)(-1e6f, -1e6f);
+  float2 q = (float2)(m.s0 * fx + m.s1 * fy + m.s2, m.s3 * fx + m.s4 * fy + m.s5) / *w;
+  return clamp(q, -1e6f, 1e6f);
+}
+
+__kernel void warp_nearest(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                           int dh, int nch, float16 m) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  float w;
+  float2 q = warp_map(m, x, y, &w);
+  int j = (int)floor(q.x + 0.5f), i = (int)floor(q.y + 0.5f);
+  int in = j >= 0 && j < sw && i >= 0 && i < sh;
+  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh;
+  size_t si = in ? (size_t)i * sw + j : 0, di = (size_t)y * dw + x;
+  for (int c = 0; c < nch; c++) dst[c * dp + di] = in ? src[c * sp + si] : 0.0f;
+}
+
+/* Bilinear: the four pixels around the point; a tap outside the input gets
+ * weight 0 and a clamped (valid) address, so there are no branches. */
+__kernel void warp_bilinear(__global const float *src, int sw, int sh, __global float *dst,
+                            int dw, int dh, int nch, float16 m) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  float w;
+  float2 q = warp_map(m, x, y, &w);
+  float2 f = floor(q), t = q - f;
+  int j0 = (int)f.x, i0 = (int)f.y;
+  float wx0 = j0 >= 0 && j0 < sw ? 1.0f - t.x : 0.0f;
+  float wx1 = j0 + 1 >= 0 && j0 + 1 < sw ? t.x : 0.0f;
+  float wy0 = i0 >= 0 && i0 < sh ? 1.0f - t.y : 0.0f;
+  float wy1 = i0 + 1 >= 0 && i0 + 1 < sh ? t.y : 0.0f;
+  int ja = clampi(j0, 0, sw - 1), jb = clampi(j0 + 1, 0, sw - 1);
+  size_t ra = (size_t)clampi(i0, 0, sh - 1) * sw, rb = (size_t)clampi(i0 + 1, 0, sh - 1) * sw;
+  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh, di = (size_t)y * dw + x;
+  for (int c = 0; c < nch; c++) {
+    __global const float *p = src + c * sp;
+    dst[c * dp + di] = wy0 * (wx0 * p[ra + ja] + wx1 * p[ra + jb]) +
+                       wy1 * (wx0 * p[rb + ja] + wx1 * p[rb + jb]);
+  }
+}
+
+#define WARP_CUBIC 0
+#define WARP_LANCZOS3 1
+#define WARP_MAXT 97 /* taps per axis: Lanczos-3 widened 16 times */
+
+/* Keys' cubic convolution kernel (a = -0.5: Catmull-Rom) or Lanczos-3. */
+static inline float warp_kernel(int filter, float x, float a) {
+  x = fabs(x);
+  if (filter == WARP_CUBIC) {
+    if (x < 1.0f) return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
+    if (x < 2.0f) return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
+    return 0.0f;
+  }
+  if (x < 1e-6f) return 1.0f;
+  if (x >= 3.0f) return 0.0f;
+  return 3.0f * sinpi(x) * sinpi(x / 3.0f) / (M_PI_F * M_PI_F * x * x);
+}
+
+/* Weights of the taps j0 .. j0 + n - 1 around q on one axis of an input of
+ * size len, widened by s; returns n. Weights are normalised over the whole
+ * support, then taps outside the input are zeroed (their address clamped). */
+static inline int warp_taps(int filter, float a, float q, float s, float r, int len, float *wt,
+                            int *j0) {
+  int lo = (int)floor(q - r * s) + 1, hi = (int)ceil(q + r * s) - 1;
+  int n = min(hi - lo + 1, WARP_MAXT);
+  float sum = 0.0f;
+  for (int k = 0; k < n; k++) {
+    wt[k] = warp_kernel(filter, (lo + k - q) / s, a);
+    sum += wt[k];
+  }
+  float inv = sum != 0.0f ? 1.0f / sum : 0.0f;
+  for (int k = 0; k < n; k++) wt[k] = lo + k >= 0 && lo + k < len ? wt[k] * inv : 0.0f;
+  *j0 = lo;
+  return n;
+}
+
+/* Bicubic or Lanczos-3, widened on each axis by the footprint of the output
+ * pixel in the input (row norms of the inverse map's Jacobian, at least 1,
+ * at most maxw) so that minification does not alias. */
+__kernel void warp_filter(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                          int dh, int nch, float16 m, int filter, float a, float maxw) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  float w;
+  float2 q = warp_map(m, x, y, &w);
+  float sx = 1.0f, sy = 1.0f;
+  if (w > 0.0f) {
+    sx = hypot((m.s0 - q.x * m.s6) / w, (m.s1 - q.x * m.s7) / w);
+    sy = hypot((m.s3 - q.y * m.s6) / w, (m.s4 - q.y * m.s7) / w);
+    /* rotations give 1 +- rounding: no widening for those */
+    sx = sx < 1.001f ? 1.0f : min(sx, maxw);
+    sy = sy < 1.001f ? 1.0f : min(sy, maxw);
+  }
+  float r = filter == WARP_CUBIC ? 2.0f : 3.0f;
+  float wx[WARP_MAXT], wy[WARP_MAXT];
+  int j0, i0;
+  int nx = warp_taps(filter, a, q.x, sx, r, sw, wx, &j0);
+  int ny = warp_taps(filter, a, q.y, sy, r, sh, wy, &i0);
+  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh, di = (size_t)y * dw + x;
+  for (int c = 0; c < nch; c++) {
+    __global const float *p = src + c * sp;
+    float acc = 0.0f;
+    for (int i = 0; i < ny; i++) {
+      __global const float *row = p + (size_t)clampi(i0 + i, 0, sh - 1) * sw;
+      float racc = 0.0f;
+      for (int k = 0; k < nx; k++) racc += wx[k] * row[clampi(j0 + k, 0, sw - 1)];
+      acc += wy[i] * racc;
+    }
+    dst[c * dp + di] = acc;
+  }
+}
+
+/* Horizontal pass: dst(x, y) = sum_k w[x nt + k] src(start[x] + k, row0 + y). */
+__kernel void resample_h(__global const float *src, int sw, int sh, int row0,
+                         __global float *dst, int dw, int dh, int nch,
+                         __global const int *start, __global const float *w, int nt) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh;
+  __global const float *wk = w + (size_t)x * nt;
+  size_t s0 = (size_t)(row0 + y) * sw + start[x];
+  for (int c = 0; c < nch; c++) {
+    __global const float *p = src + c * sp + s0;
+    float acc = 0.0f;
+    for (int k = 0; k < nt; k++) acc += wk[k] * p[k];
+    dst[c * dp + (size_t)y * dw + x] = acc;
+  }
+}
+
+/* Vertical pass: dst(x, y) = sum_k w[y nt + k] src(x, start[y] + k); src has
+ * dst's width. */
+__kernel void resample_v(__global const float *src, int sh, __global float *dst, int dw, int dh,
+                         int nch, __global const int *start, __global const float *w, int nt) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  size_t sp = (size_t)dw * sh, dp = (size_t)dw * dh;
+  __global const float *wk = w + (size_t)y * nt;
+  size_t s0 = (size_t)start[y] * dw + x;
+  for (int c = 0; c < nch; c++) {
+    __global const float *p = src + c * sp + s0;
+    float acc = 0.0f;
+    for (int k = 0; k < nt; k++) acc += wk[k] * p[(size_t)k * dw];
+    dst[c * dp + (size_t)y * dw + x] = acc;
+  }
+}
