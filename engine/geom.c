@@ -70,11 +70,16 @@ reel_mat3_t reel_geom_affine(const double translate[2], double rotate_deg, const
                              const double skew[2], const double center[2]) {
   /* Exact quarter turns, so a 90-degree rotation maps pixels onto pixels. */
   double r = fmod(rotate_deg, 360.0), c, s;
-  if (r == 0) c = 1, s = 0;
-  else if (fabs(r) == 180) c = -1, s = 0;
-  else if (r == 90 || r == -270) c = 0, s = 1;
-  else if (r == -90 || r == 270) c = 0, s = -1;
-  else c = cos(r * M_PI / 180), s = sin(r * M_PI / 180);
+  if (r == 0)
+    c = 1, s = 0;
+  else if (fabs(r) == 180)
+    c = -1, s = 0;
+  else if (r == 90 || r == -270)
+    c = 0, s = 1;
+  else if (r == -90 || r == 270)
+    c = 0, s = -1;
+  else
+    c = cos(r * M_PI / 180), s = sin(r * M_PI / 180);
   /* Counter-clockwise on screen with y down: (1, 0) turns towards (0, -1). */
   reel_mat3_t R = {{c, s, 0, -s, c, 0, 0, 0, 1}};
   reel_mat3_t K = {{1, skew[0], 0, skew[1], 1, 0, 0, 0, 1}};
@@ -215,6 +220,10 @@ double reel_filter_radius(reel_filter_t f) {
   case REEL_FILTER_LANCZOS3: return 3;
   }
   return 0;
+}
+
+double reel_filter_reach(reel_filter_t f, double s) {
+  return f == REEL_FILTER_BOX ? s / 2 : reel_filter_radius(f) * s - 0.5;
 }
 
 double reel_filter_eval(reel_filter_t f, double x, double a) {

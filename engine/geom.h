@@ -65,6 +65,11 @@ typedef enum {
 } reel_filter_t;
 
 double reel_filter_radius(reel_filter_t f);
+/* How far outside a data window edge a sample point still gets non-zero
+ * weight, in input pixels, with the filter widened by s: radius * s - 0.5
+ * for point-sampled filters (the edge pixel's centre is 0.5 inside), s / 2
+ * for the box (an area overlap). For reel_geom_bbox's pad. */
+double reel_filter_reach(reel_filter_t f, double s);
 /* The filter's weight at distance x (in pixels at scale 1). */
 double reel_filter_eval(reel_filter_t f, double x, double a);
 

@@ -20,8 +20,8 @@ static const reel_param_desc_t params[] = {
               "bottom-right, bottom-left); all 0: the input format's corners",
               0, 0, 0, 0, 0, 0, 0, 0),
     REEL_PVEC(cornerpin_t, to, 8, -1e6, 1e6,
-              "destination corners, in the order of from; all 0: the same as from", 0, 0, 0, 0,
-              0, 0, 0, 0),
+              "destination corners, in the order of from; all 0: the same as from", 0, 0, 0, 0, 0,
+              0, 0, 0),
     REEL_PVEC(cornerpin_t, matrix, 9, 1, 0,
               "3x3 matrix (row-major) applied after the corners: maps input to output pixel "
               "coordinates (x, y, 1), pixel centres at +0.5. From OpenCV's convention (centres "

@@ -47,8 +47,8 @@ static int layout(reel_node_t *n, const pad_t *p, reel_box_t in, reel_box_t *fmt
   }
   *fmt = (reel_box_t){in.x0 - m[0], in.y0 - m[1], in.x1 + m[2], in.y1 + m[3]};
   if (reel_box_empty(*fmt)) {
-    reel_node_error(n, REEL_EUSER, "margins {%d, %d, %d, %d} leave an empty format", m[0],
-                    m[1], m[2], m[3]);
+    reel_node_error(n, REEL_EUSER, "margins {%d, %d, %d, %d} leave an empty format", m[0], m[1],
+                    m[2], m[3]);
     return -1;
   }
   *dx = *dy = 0;

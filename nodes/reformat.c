@@ -18,8 +18,8 @@ typedef struct {
 enum { FIT, FILL, DISTORT };
 static const char *const resize_names[] = {"fit", "fill", "distort", NULL};
 static const char *const filter_names[] = {"box", "bilinear", "bicubic", "lanczos3", NULL};
-static const reel_filter_t filters[] = {REEL_FILTER_BOX, REEL_FILTER_BILINEAR,
-                                        REEL_FILTER_BICUBIC, REEL_FILTER_LANCZOS3};
+static const reel_filter_t filters[] = {REEL_FILTER_BOX, REEL_FILTER_BILINEAR, REEL_FILTER_BICUBIC,
+                                        REEL_FILTER_LANCZOS3};
 
 static const reel_param_desc_t params[] = {
     REEL_PENUM(reformat_t, format, reel_format_names, "custom",
@@ -92,7 +92,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   double tx = (W - sx * reel_box_w(in)) / 2 - sx * in.x0;
   double ty = (H - sy * reel_box_h(in)) / 2 - sy * in.y0;
   reel_filter_t f = filters[p->filter];
-  double grow = reel_filter_radius(f) * fmax(1, fmax(1 / sx, 1 / sy)) - 0.5;
+  double grow = reel_filter_reach(f, fmax(1, fmax(1 / sx, 1 / sy)));
   reel_mat3_t fwd = {{sx, 0, tx, 0, sy, ty, 0, 0, 1}};
   reel_box_t data = reel_geom_bbox(&fwd, src->data, grow, reel_geom_bound(fmt));
   if (p->clip) data = reel_box_intersect(data, fmt);

@@ -37,13 +37,14 @@ static double widening(const reel_mat3_t *fwd, const reel_mat3_t *inv, reel_box_
   return fmin(s, REEL_WARP_MAXW);
 }
 
-int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd,
-                    reel_filter_t f, double a, reel_box_t display, reel_image_t **out) {
+int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd, reel_filter_t f,
+                    double a, reel_box_t display, reel_image_t **out) {
   reel_mat3_t inv;
   *out = NULL;
   if (reel_mat3_invert(*fwd, &inv)) {
-    reel_node_error(j->node, REEL_EUSER, "the transform is singular (it collapses the picture "
-                                         "onto a line or a point): check scale and corners");
+    reel_node_error(j->node, REEL_EUSER,
+                    "the transform is singular (it collapses the picture "
+                    "onto a line or a point): check scale and corners");
     return -1;
   }
   reel_box_t bound = reel_geom_bound(display);
@@ -60,7 +61,7 @@ int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *f
   }
   int widens = f == REEL_FILTER_BICUBIC || f == REEL_FILTER_LANCZOS3;
   double s = widens ? widening(fwd, &inv, src->data) : 1;
-  double pad = reel_filter_radius(f) * s - 0.5;
+  double pad = reel_filter_reach(f, s);
   reel_box_t data = reel_geom_bbox(fwd, src->data, pad, bound);
   reel_image_t *im = new_image(src, data, display);
   if (!im) return -1;
@@ -71,19 +72,20 @@ int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *f
   }
   /* Output buffer index -> input buffer coordinates with pixel centres on
    * integers: the +0.5 centres and both origins folded into one matrix. */
-  reel_mat3_t m = reel_mat3_mul(
-      reel_mat3_translate(-src->data.x0 - 0.5, -src->data.y0 - 0.5),
-      reel_mat3_mul(inv, reel_mat3_translate(data.x0 + 0.5, data.y0 + 0.5)));
+  reel_mat3_t m =
+      reel_mat3_mul(reel_mat3_translate(-src->data.x0 - 0.5, -src->data.y0 - 0.5),
+                    reel_mat3_mul(inv, reel_mat3_translate(data.x0 + 0.5, data.y0 + 0.5)));
   cl_float16 mf = {{0}};
   for (int i = 0; i < 9; i++) mf.s[i] = (float)m.m[i];
-  static const char *const kname[] = {
-      [REEL_FILTER_NEAREST] = "warp_nearest", [REEL_FILTER_BOX] = "warp_nearest",
-      [REEL_FILTER_BILINEAR] = "warp_bilinear", [REEL_FILTER_BICUBIC] = "warp_filter",
-      [REEL_FILTER_LANCZOS3] = "warp_filter"};
+  static const char *const kname[] = {[REEL_FILTER_NEAREST] = "warp_nearest",
+                                      [REEL_FILTER_BOX] = "warp_nearest",
+                                      [REEL_FILTER_BILINEAR] = "warp_bilinear",
+                                      [REEL_FILTER_BICUBIC] = "warp_filter",
+                                      [REEL_FILTER_LANCZOS3] = "warp_filter"};
   cl_kernel k = reel_cl_kernel(src->cl, "warp", kname[f]);
   if (!k) goto fail;
-  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im),
-      dh = reel_image_h(im), nch = im->nch;
+  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im), dh = reel_image_h(im),
+      nch = im->nch;
   cl_int filter = f == REEL_FILTER_BICUBIC ? 0 : 1;
   float af = (float)a, maxw = (float)REEL_WARP_MAXW;
   if (reel_cl_args(k, widens ? 11 : 8, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh),
@@ -119,8 +121,8 @@ int reel_warp_resample(reel_job_t *j, const reel_image_t *src, double sx, double
   *out = NULL;
   if (!im) return -1;
   if (!im->mem) goto done;
-  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im),
-      dh = reel_image_h(im), nch = im->nch;
+  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im), dh = reel_image_h(im),
+      nch = im->nch;
   if (!src->mem) {
     if (reel_cl_fill0(cl, im->mem, 0, reel_image_bytes(im))) goto fail;
     goto done;
@@ -148,15 +150,15 @@ int reel_warp_resample(reel_job_t *j, const reel_image_t *src, double sx, double
     goto fail;
   cl_kernel kh = reel_cl_kernel(cl, "warp", "resample_h");
   if (!kh || reel_cl_args(kh, 11, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh), REEL_ARG(r0),
-                          REEL_ARG(tmp), REEL_ARG(dw), REEL_ARG(rows), REEL_ARG(nch),
-                          REEL_ARG(hs), REEL_ARG(hw), REEL_ARG(th.ntaps)))
+                          REEL_ARG(tmp), REEL_ARG(dw), REEL_ARG(rows), REEL_ARG(nch), REEL_ARG(hs),
+                          REEL_ARG(hw), REEL_ARG(th.ntaps)))
     goto fail;
   size_t g1[2] = {(size_t)dw, (size_t)rows};
   if (reel_cl_run(cl, kh, 2, g1, local2)) goto fail;
   cl_kernel kv = reel_cl_kernel(cl, "warp", "resample_v");
-  if (!kv || reel_cl_args(kv, 9, REEL_ARG(tmp), REEL_ARG(rows), REEL_ARG(im->mem), REEL_ARG(dw),
-                          REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(vs), REEL_ARG(vw),
-                          REEL_ARG(tv.ntaps)))
+  if (!kv ||
+      reel_cl_args(kv, 9, REEL_ARG(tmp), REEL_ARG(rows), REEL_ARG(im->mem), REEL_ARG(dw),
+                   REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(vs), REEL_ARG(vw), REEL_ARG(tv.ntaps)))
     goto fail;
   size_t g2[2] = {(size_t)dw, (size_t)dh};
   if (reel_cl_run(cl, kv, 2, g2, local2)) goto fail;

@@ -21,8 +21,8 @@ extern const reel_filter_t reel_warp_filters[];
  * warped input data window (grown by the filter's support), clipped to
  * reel_geom_bound(display); a whole-pixel translation is an exact copy.
  * *out: a new reference. 0 / -1 with an error naming j's node. */
-int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd,
-                    reel_filter_t f, double a, reel_box_t display, reel_image_t **out);
+int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd, reel_filter_t f,
+                    double a, reel_box_t display, reel_image_t **out);
 
 /* Separable resampling: output pixel (x, y) samples the input at
  * ((x + 0.5 - tx) / sx, (y + 0.5 - ty) / sy), filter widened by 1/s when
