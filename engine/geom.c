@@ -277,7 +277,7 @@ static void support(reel_filter_t f, double a, double scale, double shift, int o
 }
 
 int reel_geom_taps(reel_filter_t f, double a, double scale, double shift, int i0, int n, int o0,
-                   int no, reel_taps_t *out) {
+                   int no, int align, reel_taps_t *out) {
   memset(out, 0, sizeof *out);
   double fs = scale < 1 ? 1 / scale : 1;
   int cap = (int)ceil(2 * reel_filter_radius(f) * fs) + 2;
@@ -289,6 +289,7 @@ int reel_geom_taps(reel_filter_t f, double a, double scale, double shift, int i0
     support(f, a, scale, shift, o, w, cap, &j0, &j1);
     if (j1 - j0 > nt) nt = j1 - j0;
   }
+  if (align > 1 && nt % align) nt += align - nt % align;
   if (nt > n) nt = n;
   out->ntaps = nt;
   out->no = no;

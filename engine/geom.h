@@ -82,6 +82,7 @@ double reel_filter_eval(reel_filter_t f, double x, double a);
  * taps outside the input are dropped. Result: ntaps weights per output
  * pixel, w[o * ntaps + k] for input index start[o] + k (0-based within the
  * input range); start[o] + ntaps <= n, so kernels need no bound checks.
+ * ntaps is rounded up to a multiple of align (zero weights) where n allows.
  * 0 / -1 (out of memory, reported). */
 typedef struct {
   int ntaps, no;
@@ -89,7 +90,7 @@ typedef struct {
   float *w;
 } reel_taps_t;
 int reel_geom_taps(reel_filter_t f, double a, double scale, double shift, int i0, int n, int o0,
-                   int no, reel_taps_t *out);
+                   int no, int align, reel_taps_t *out);
 void reel_taps_clear(reel_taps_t *t);
 
 /* Named formats (square pixels; pixel aspect is not modelled). Index 0 of

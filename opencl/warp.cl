@@ -125,36 +125,50 @@ __kernel void warp_filter(__global const float *src, int sw, int sh, __global fl
   }
 }
 
-/* Horizontal pass: dst(x, y) = sum_k w[x nt + k] src(start[x] + k, row0 + y). */
+/* Horizontal pass: dst(x, y) = sum_k w[x nt + k] src(start[x] + k, row0 + y),
+ * as dot products of four contiguous taps (the host pads nt to a multiple
+ * of 4 with zero weights where the row is wide enough). */
 __kernel void resample_h(__global const float *src, int sw, int sh, int row0,
                          __global float *dst, int dw, int dh, int nch,
                          __global const int *start, __global const float *w, int nt) {
   int x = GID_X, y = GID_Y;
   if (x >= dw || y >= dh) return;
-  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh;
-  __global const float *wk = w + (size_t)x * nt;
-  size_t s0 = (size_t)(row0 + y) * sw + start[x];
+  int sp = sw * sh, dp = dw * dh;
+  __global const float *wk = w + x * nt;
+  int s0 = (row0 + y) * sw + start[x];
   for (int c = 0; c < nch; c++) {
     __global const float *p = src + c * sp + s0;
-    float acc = 0.0f;
-    for (int k = 0; k < nt; k++) acc += wk[k] * p[k];
-    dst[c * dp + (size_t)y * dw + x] = acc;
+    float4 acc = (float4)(0.0f);
+    int k = 0;
+    for (; k + 4 <= nt; k += 4) acc += vload4(0, wk + k) * vload4(0, p + k);
+    float r = (acc.x + acc.y) + (acc.z + acc.w);
+    for (; k < nt; k++) r += wk[k] * p[k];
+    dst[c * dp + y * dw + x] = r;
   }
 }
 
 /* Vertical pass: dst(x, y) = sum_k w[y nt + k] src(x, start[y] + k); src has
- * dst's width. */
+ * dst's width. Eight columns per work item, as one vector. */
 __kernel void resample_v(__global const float *src, int sh, __global float *dst, int dw, int dh,
                          int nch, __global const int *start, __global const float *w, int nt) {
-  int x = GID_X, y = GID_Y;
+  int x = GID_X * 8, y = GID_Y;
   if (x >= dw || y >= dh) return;
-  size_t sp = (size_t)dw * sh, dp = (size_t)dw * dh;
-  __global const float *wk = w + (size_t)y * nt;
-  size_t s0 = (size_t)start[y] * dw + x;
+  int sp = dw * sh, dp = dw * dh;
+  __global const float *wk = w + y * nt;
+  int s0 = start[y] * dw + x;
   for (int c = 0; c < nch; c++) {
     __global const float *p = src + c * sp + s0;
-    float acc = 0.0f;
-    for (int k = 0; k < nt; k++) acc += wk[k] * p[(size_t)k * dw];
-    dst[c * dp + (size_t)y * dw + x] = acc;
+    __global float *d = dst + c * dp + y * dw + x;
+    if (x + 8 <= dw) {
+      float8 acc = (float8)(0.0f);
+      for (int k = 0; k < nt; k++) acc += wk[k] * vload8(0, p + k * dw);
+      vstore8(acc, 0, d);
+    } else {
+      for (int i = 0; i < dw - x; i++) {
+        float acc = 0.0f;
+        for (int k = 0; k < nt; k++) acc += wk[k] * p[k * dw + i];
+        d[i] = acc;
+      }
+    }
   }
 }

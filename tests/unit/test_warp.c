@@ -277,7 +277,7 @@ static void test_filters_and_taps(void) {
   }
   /* box downscale by 2: each output pixel averages two input pixels */
   reel_taps_t tp;
-  CHECK(reel_geom_taps(REEL_FILTER_BOX, 0, 0.5, 0, 0, 10, 0, 5, &tp) == 0);
+  CHECK(reel_geom_taps(REEL_FILTER_BOX, 0, 0.5, 0, 0, 10, 0, 5, 1, &tp) == 0);
   CHECK(tp.ntaps == 2);
   for (int o = 0; o < 5; o++) {
     CHECK(tp.start[o] == 2 * o);
@@ -286,7 +286,7 @@ static void test_filters_and_taps(void) {
   reel_taps_clear(&tp);
   /* Lanczos downscale by 3 at the input's edge: widened support (18 taps),
    * normalised over the whole support, the taps before the input dropped */
-  CHECK(reel_geom_taps(REEL_FILTER_LANCZOS3, 0, 1 / 3.0, 0, 0, 60, 0, 20, &tp) == 0);
+  CHECK(reel_geom_taps(REEL_FILTER_LANCZOS3, 0, 1 / 3.0, 0, 0, 60, 0, 20, 1, &tp) == 0);
   CHECK(tp.ntaps == 17); /* centres at 3 o + 1.5: taps -7 .. 9 (the ends weigh 0) */
   double sum = 0, full = 0;
   for (int k = 0; k < tp.ntaps; k++) sum += tp.w[k];
@@ -571,9 +571,10 @@ static void test_reformat(void) {
   const char *names[] = {"box", "bilinear", "bicubic", "lanczos3"};
   const int ids[] = {-1, BILINEAR, BICUBIC, LANCZOS3};
   /* 20x16 format -> 10x8 (box: area averages), 30x20 distort (up in x,
-   * a little up in y), 7x9 fit (down 0.35, letterboxed) */
-  const int sizes[][3] = {{10, 8, 2}, {30, 20, 2}, {7, 9, 0}};
-  for (int s = 0; s < 3; s++)
+   * a little up in y), 7x9 fit (down 0.35, letterboxed), 20x5 and 40x16
+   * (one axis only: the two passes run in either order) */
+  const int sizes[][3] = {{10, 8, 2}, {30, 20, 2}, {7, 9, 0}, {20, 5, 2}, {40, 16, 2}};
+  for (int s = 0; s < 5; s++)
     for (int f = 0; f < 4; f++) {
       res_t o;
       reel_node_t *n = node("Reformat", read_node(path_a));
