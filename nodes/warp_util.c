@@ -92,8 +92,10 @@ int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *f
                    REEL_ARG(im->mem), REEL_ARG(dw), REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(mf),
                    REEL_ARG(filter), REEL_ARG(af), REEL_ARG(maxw)))
     goto fail;
-  size_t g[2] = {(size_t)dw, (size_t)dh};
-  if (reel_cl_run(im->cl, k, 2, g, local2)) goto fail;
+  /* warp_bilinear does eight pixels per work item */
+  size_t g[2] = {(size_t)(f == REEL_FILTER_BILINEAR ? (dw + 7) / 8 : dw), (size_t)dh};
+  size_t l8[2] = {32, 1};
+  if (reel_cl_run(im->cl, k, 2, g, f == REEL_FILTER_BILINEAR ? l8 : local2)) goto fail;
 done:
   *out = im;
   return 0;

@@ -31,26 +31,45 @@ __kernel void warp_nearest(__global const float *src, int sw, int sh, __global f
 }
 
 /* Bilinear: the four pixels around the point; a tap outside the input gets
- * weight 0 and a clamped (valid) address, so there are no branches. */
+ * weight 0 and a clamped (valid) address, so there are no branches. Eight
+ * output pixels per work item as explicit vectors: PoCL's own vectorizer
+ * gives up on this kernel (its scalar x/y pairs get SLP-packed first). */
 __kernel void warp_bilinear(__global const float *src, int sw, int sh, __global float *dst,
                             int dw, int dh, int nch, float16 m) {
-  int x = GID_X, y = GID_Y;
+  int x = GID_X * 8, y = GID_Y;
   if (x >= dw || y >= dh) return;
-  float w;
-  float2 q = warp_map(m, x, y, &w);
-  float2 f = floor(q), t = q - f;
-  int j0 = (int)f.x, i0 = (int)f.y;
-  float wx0 = j0 >= 0 && j0 < sw ? 1.0f - t.x : 0.0f;
-  float wx1 = j0 + 1 >= 0 && j0 + 1 < sw ? t.x : 0.0f;
-  float wy0 = i0 >= 0 && i0 < sh ? 1.0f - t.y : 0.0f;
-  float wy1 = i0 + 1 >= 0 && i0 + 1 < sh ? t.y : 0.0f;
-  int ja = clampi(j0, 0, sw - 1), jb = clampi(j0 + 1, 0, sw - 1);
-  size_t ra = (size_t)clampi(i0, 0, sh - 1) * sw, rb = (size_t)clampi(i0 + 1, 0, sh - 1) * sw;
-  size_t sp = (size_t)sw * sh, dp = (size_t)dw * dh, di = (size_t)y * dw + x;
+  float8 fx = (float8)(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f) + (float)x;
+  float fy = (float)y;
+  float8 w = m.s6 * fx + (m.s7 * fy + m.s8);
+  int8 ok = w > 0.0f;
+  float8 qx = select((float8)(-1e6f), clamp((m.s0 * fx + (m.s1 * fy + m.s2)) / w, -1e6f, 1e6f), ok);
+  float8 qy = select((float8)(-1e6f), clamp((m.s3 * fx + (m.s4 * fy + m.s5)) / w, -1e6f, 1e6f), ok);
+  float8 fjx = floor(qx), fiy = floor(qy), tx = qx - fjx, ty = qy - fiy;
+  /* as unsigned, negative indices are huge: one compare tests both ends */
+  uint8 j = as_uint8(convert_int8(fjx)), i = as_uint8(convert_int8(fiy));
+  uint uw = (uint)sw, uh = (uint)sh;
+  float8 wx0 = select((float8)(0.0f), 1.0f - tx, as_int8(j < uw));
+  float8 wx1 = select((float8)(0.0f), tx, as_int8(j + 1 < uw));
+  float8 wy0 = select((float8)(0.0f), 1.0f - ty, as_int8(i < uh));
+  float8 wy1 = select((float8)(0.0f), ty, as_int8(i + 1 < uh));
+  int8 ja = as_int8(min(j, uw - 1)), jb = as_int8(min(j + 1, uw - 1));
+  int8 ra = as_int8(min(i, uh - 1)) * sw, rb = as_int8(min(i + 1, uh - 1)) * sw;
+  int8 a00 = ra + ja, a01 = ra + jb, a10 = rb + ja, a11 = rb + jb;
+  int sp = sw * sh, dp = dw * dh;
   for (int c = 0; c < nch; c++) {
     __global const float *p = src + c * sp;
-    dst[c * dp + di] = wy0 * (wx0 * p[ra + ja] + wx1 * p[ra + jb]) +
-                       wy1 * (wx0 * p[rb + ja] + wx1 * p[rb + jb]);
+#define TAP(a)                                                                                     \
+  (float8)(p[a.s0], p[a.s1], p[a.s2], p[a.s3], p[a.s4], p[a.s5], p[a.s6], p[a.s7])
+    float8 v = wy0 * (wx0 * TAP(a00) + wx1 * TAP(a01)) + wy1 * (wx0 * TAP(a10) + wx1 * TAP(a11));
+#undef TAP
+    __global float *d = dst + c * dp + y * dw + x;
+    if (x + 8 <= dw) {
+      vstore8(v, 0, d);
+    } else {
+      float r[8];
+      vstore8(v, 0, r);
+      for (int k = 0; k < dw - x; k++) d[k] = r[k];
+    }
   }
 }
 
