@@ -12,6 +12,7 @@ const reel_filter_t reel_warp_filters[] = {REEL_FILTER_NEAREST, REEL_FILTER_BILI
                                            REEL_FILTER_BICUBIC, REEL_FILTER_LANCZOS3};
 
 static const size_t local2[2] = {256, 1}; /* fastest for 2-D work on PoCL */
+#define WARP_PAD 8                              /* as in opencl/warp.cl */
 
 static reel_image_t *new_image(const reel_image_t *src, reel_box_t data, reel_box_t display) {
   const char *names[REEL_MAXCH];
@@ -40,6 +41,8 @@ static double widening(const reel_mat3_t *fwd, const reel_mat3_t *inv, reel_box_
 int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *fwd, reel_filter_t f,
                     double a, reel_box_t display, reel_image_t **out) {
   reel_mat3_t inv;
+  reel_image_t *pd = NULL; /* zero-padded input */
+  const reel_image_t *in = src;
   *out = NULL;
   if (reel_mat3_invert(*fwd, &inv)) {
     reel_node_error(j->node, REEL_EUSER,
@@ -70,10 +73,19 @@ int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *f
     if (reel_cl_fill0(im->cl, im->mem, 0, reel_image_bytes(im))) goto fail;
     goto done;
   }
+  /* Bicubic and Lanczos-3 without minification read a zero-padded copy of
+   * the input (no bound tests); with minification, the widening kernel. */
+  int fixed = widens && s <= 1.001;
+  if (fixed) {
+    reel_box_t d = src->data;
+    d = (reel_box_t){d.x0 - WARP_PAD, d.y0 - WARP_PAD, d.x1 + WARP_PAD, d.y1 + WARP_PAD};
+    if (!(pd = new_image(src, d, src->display)) || reel_image_copy_from(pd, src, 0, 0)) goto fail;
+    in = pd;
+  }
   /* Output buffer index -> input buffer coordinates with pixel centres on
    * integers: the +0.5 centres and both origins folded into one matrix. */
   reel_mat3_t m =
-      reel_mat3_mul(reel_mat3_translate(-src->data.x0 - 0.5, -src->data.y0 - 0.5),
+      reel_mat3_mul(reel_mat3_translate(-in->data.x0 - 0.5, -in->data.y0 - 0.5),
                     reel_mat3_mul(inv, reel_mat3_translate(data.x0 + 0.5, data.y0 + 0.5)));
   cl_float16 mf = {{0}};
   for (int i = 0; i < 9; i++) mf.s[i] = (float)m.m[i];
@@ -82,24 +94,30 @@ int reel_warp_image(reel_job_t *j, const reel_image_t *src, const reel_mat3_t *f
                                       [REEL_FILTER_BILINEAR] = "warp_bilinear",
                                       [REEL_FILTER_BICUBIC] = "warp_filter",
                                       [REEL_FILTER_LANCZOS3] = "warp_filter"};
-  cl_kernel k = reel_cl_kernel(src->cl, "warp", kname[f]);
+  cl_kernel k = reel_cl_kernel(src->cl, "warp", fixed ? "warp_fixed" : kname[f]);
   if (!k) goto fail;
-  int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(im), dh = reel_image_h(im),
+  int sw = reel_image_w(in), sh = reel_image_h(in), dw = reel_image_w(im), dh = reel_image_h(im),
       nch = im->nch;
   cl_int filter = f == REEL_FILTER_BICUBIC ? 0 : 1;
-  float af = (float)a, maxw = (float)REEL_WARP_MAXW;
-  if (reel_cl_args(k, widens ? 11 : 8, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh),
+  float af = (float)a, maxw = (float)REEL_WARP_MAXW, r = (float)reel_filter_radius(f);
+  /* warp_fixed: points clamped to just outside the picture (all weights on
+   * it 0 there) keep every tap inside the padding */
+  cl_float4 lohi = {{WARP_PAD - r, sw - 1 - WARP_PAD + r, WARP_PAD - r, sh - 1 - WARP_PAD + r}};
+  if (reel_cl_args(k, widens ? 11 : 8, REEL_ARG(in->mem), REEL_ARG(sw), REEL_ARG(sh),
                    REEL_ARG(im->mem), REEL_ARG(dw), REEL_ARG(dh), REEL_ARG(nch), REEL_ARG(mf),
-                   REEL_ARG(filter), REEL_ARG(af), REEL_ARG(maxw)))
+                   REEL_ARG(filter), REEL_ARG(af), fixed ? sizeof lohi : sizeof maxw,
+                   fixed ? (const void *)&lohi : (const void *)&maxw))
     goto fail;
   /* warp_bilinear does eight pixels per work item */
   size_t g[2] = {(size_t)(f == REEL_FILTER_BILINEAR ? (dw + 7) / 8 : dw), (size_t)dh};
   size_t l8[2] = {32, 1};
   if (reel_cl_run(im->cl, k, 2, g, f == REEL_FILTER_BILINEAR ? l8 : local2)) goto fail;
+  reel_image_unref(pd); /* the in-order queue runs the kernel before any reuse */
 done:
   *out = im;
   return 0;
 fail:
+  reel_image_unref(pd);
   reel_image_unref(im);
   return -1;
 }

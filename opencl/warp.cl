@@ -144,6 +144,63 @@ __kernel void warp_filter(__global const float *src, int sw, int sh, __global fl
   }
 }
 
+/* Bicubic or Lanczos-3 without widening (no minification anywhere), on an
+ * input padded with WARP_PAD zero pixels on every side: points are clamped
+ * to [lo, hi] (just outside the picture, where every weight on it is 0),
+ * so rows are read as short vectors with no bound tests. One pixel per
+ * work item, the taps of a row as one dot product. */
+#define WARP_PAD 8
+__kernel void warp_fixed(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                         int dh, int nch, float16 m, int filter, float a, float4 lohi) {
+  int x = GID_X, y = GID_Y;
+  if (x >= dw || y >= dh) return;
+  float w;
+  float2 q = warp_map(m, x, y, &w);
+  float qx = clamp(q.x, lohi.x, lohi.y), qy = clamp(q.y, lohi.z, lohi.w);
+  float fjx = floor(qx), fiy = floor(qy), tx = qx - fjx, ty = qy - fiy;
+  int j0 = (int)fjx, i0 = (int)fiy, sp = sw * sh;
+  __global float *d = dst + y * dw + x;
+  if (filter == WARP_CUBIC) { /* taps j0 - 1 .. j0 + 2 */
+    float4 wx = (float4)(warp_kernel(0, 1.0f + tx, a), warp_kernel(0, tx, a),
+                         warp_kernel(0, 1.0f - tx, a), warp_kernel(0, 2.0f - tx, a));
+    float4 wy = (float4)(warp_kernel(0, 1.0f + ty, a), warp_kernel(0, ty, a),
+                         warp_kernel(0, 1.0f - ty, a), warp_kernel(0, 2.0f - ty, a));
+    for (int c = 0; c < nch; c++) {
+      __global const float *p = src + c * sp + (i0 - 1) * sw + j0 - 1;
+      float4 r = (float4)(dot(wx, vload4(0, p)), dot(wx, vload4(0, p + sw)),
+                          dot(wx, vload4(0, p + 2 * sw)), dot(wx, vload4(0, p + 3 * sw)));
+      d[c * dw * dh] = dot(wy, r);
+    }
+    return;
+  }
+  /* Lanczos-3, taps j0 - 2 .. j0 + 3 at distances d = k - t (k = -2..3):
+   * sin(pi d) = -(-1)^k sin(pi t) and sin(pi d / 3) by angle addition, so
+   * one sinpi and one sincos per axis. */
+  float wx[6], wy[6], sx = 0.0f, sy = 0.0f;
+  float st = sinpi(tx), su = sinpi(ty), ct3, cu3;
+  float st3 = sincos(tx * (M_PI_F / 3.0f), &ct3), su3 = sincos(ty * (M_PI_F / 3.0f), &cu3);
+  const float r3 = 0.86602540378f; /* sin(pi / 3) */
+  const float sin_k3[6] = {-r3, -r3, 0.0f, r3, r3, 0.0f}, cos_k3[6] = {-0.5f, 0.5f, 1.0f, 0.5f, -0.5f, -1.0f};
+  for (int k = -2; k <= 3; k++) {
+    float sk = sin_k3[k + 2], ck = cos_k3[k + 2], sg = k & 1 ? 1.0f : -1.0f;
+    float dx = k - tx, dy = k - ty;
+    float ax = sg * st * (sk * ct3 - ck * st3), ay = sg * su * (sk * cu3 - ck * su3);
+    wx[k + 2] = dx * dx > 1e-12f ? 3.0f * ax / (M_PI_F * M_PI_F * dx * dx) : 1.0f;
+    wy[k + 2] = dy * dy > 1e-12f ? 3.0f * ay / (M_PI_F * M_PI_F * dy * dy) : 1.0f;
+    sx += wx[k + 2];
+    sy += wy[k + 2];
+  }
+  float4 wx4 = (float4)(wx[0], wx[1], wx[2], wx[3]) / sx;
+  float2 wx2 = (float2)(wx[4], wx[5]) / sx;
+  for (int c = 0; c < nch; c++) {
+    __global const float *p = src + c * sp + (i0 - 2) * sw + j0 - 2;
+    float acc = 0.0f;
+    for (int i = 0; i < 6; i++, p += sw)
+      acc += wy[i] * (dot(wx4, vload4(0, p)) + dot(wx2, vload2(0, p + 4)));
+    d[c * dw * dh] = acc / sy;
+  }
+}
+
 /* Horizontal pass: dst(x, y) = sum_k w[x nt + k] src(start[x] + k, row0 + y),
  * as dot products of four contiguous taps (the host pads nt to a multiple
  * of 4 with zero weights where the row is wide enough). */
