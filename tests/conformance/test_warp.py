@@ -196,8 +196,17 @@ D_OPENCV = 1 / 64 + 1 / 1024  # OpenCV's position rounding (see the top)
 
 
 def main():
-    t0 = time.time()
     tmp = tempfile.mkdtemp(prefix="reel_conf_warp_")
+    try:
+        run(tmp)
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+def run(tmp):
+    t0 = time.time()
     astro = photo("astronaut.png")            # 512 x 512
     coffee = photo("coffee.png")              # 600 x 400
     write_exr(os.path.join(tmp, "astro.exr"), astro)
@@ -251,8 +260,7 @@ return {{
                        capture_output=True, text=True, timeout=120)
     result("render", r.returncode == 0, (r.stderr or r.stdout).strip()[-300:])
     if r.returncode != 0:
-        print("%d passed, %d failed" % (passed, failed))
-        return 1
+        return
 
     g_lin = slope_gain(lambda x: np.maximum(0, 1 - np.abs(x)), 2)  # 1
     g_cub = slope_gain(keys(-0.75), 4)
@@ -325,9 +333,6 @@ return {{
            "max %.2e over the whole frame" % d)
 
     print("(%.1f s)" % (time.time() - t0), file=sys.stderr)
-    subprocess.run(["rm", "-rf", tmp])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
