@@ -1,8 +1,8 @@
 /* Host side of the warp kernels (warp_util.h): folds the pixel-centre
  * convention and data-window origins into the matrix a kernel sees, picks
- * the kernel for a filter, and runs separable resampling as two passes
- * (horizontal into a scratch buffer holding only the rows the vertical pass
- * reads, then vertical). */
+ * the kernel for a filter (bicubic and Lanczos-3 on a zero-padded input when
+ * nothing is minified, the widening kernel otherwise), and runs separable
+ * resampling as two passes through a scratch buffer, in the cheaper order. */
 #include "warp_util.h"
 
 #include <math.h>
@@ -25,8 +25,10 @@ static reel_image_t *new_image(const reel_image_t *src, reel_box_t data, reel_bo
   return im;
 }
 
-/* The largest widening of the filter over the input's warped corners (the
- * Jacobian of a projective map is extreme at the corners of a box). */
+/* The widening of the filter, largest over the input's warped corners: a
+ * heuristic bound (a perspective squeezes most at an edge of the picture),
+ * used for the data window and to pick the kernel; the widening kernel
+ * itself measures every pixel's own footprint. */
 static double widening(const reel_mat3_t *fwd, const reel_mat3_t *inv, reel_box_t in) {
   double xs[2] = {in.x0, in.x1}, ys[2] = {in.y0, in.y1}, s = 1;
   for (int i = 0; i < 4; i++) {
