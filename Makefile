@@ -69,6 +69,11 @@ build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
 
+# Benchmark drivers (bench/bench_*.c): in-process timing through the public API.
+build/bench/%: bench/%.c build/libreel.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
+
 deps:
 	@tools/install-deps.sh
 
