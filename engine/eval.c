@@ -371,6 +371,7 @@ typedef struct {
   reel_node_t *n;
   frame_t f;
   int off, np;
+  const char *func;
 } link_t;
 
 static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_value_t **out) {
@@ -421,7 +422,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
   for (int i = len - 1; i >= 0; i--) {
     reel_node_t *m = chain[i].n;
     memcpy(names, stage.ch, sizeof names);
-    reel_pw_t pw = {P + np, 0, stage.nch, names};
+    reel_pw_t pw = {P + np, 0, stage.nch, names, NULL};
     if (m->d->pw_pack(m, chain[i].f.p, &stage, &pw)) goto out;
     if (pw.np < 0 || pw.np > REEL_PW_MAXP || pw.nch_out < 1 || pw.nch_out > REEL_MAXCH) {
       reel_node_error(m, REEL_EINTERNAL, "bad pointwise packing (%d floats, %d channels)", pw.np,
@@ -430,6 +431,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
     }
     chain[i].off = np;
     chain[i].np = pw.np;
+    chain[i].func = pw.func ? pw.func : m->d->pw_func;
     np += pw.np;
     stage.nch = pw.nch_out;
     memcpy(stage.ch, names, sizeof stage.ch);
@@ -475,7 +477,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
       reel_buf_put(&b, line, (size_t)k);
     }
     for (int i = len - 1; i >= 0; i--) {
-      k = snprintf(line, sizeof line, "  %s(px, P + %d);\n", chain[i].n->d->pw_func, chain[i].off);
+      k = snprintf(line, sizeof line, "  %s(px, P + %d);\n", chain[i].func, chain[i].off);
       reel_buf_put(&b, line, (size_t)k);
     }
     for (int ch = 0; ch < im->nch; ch++) {

@@ -91,7 +91,8 @@ static const wfmt_t *find_wfmt(const char *path, const char *format) {
   }
   char low[16];
   size_t i = 0;
-  for (; f[i] && i < sizeof low - 1; i++) low[i] = (char)(f[i] >= 'A' && f[i] <= 'Z' ? f[i] + 32 : f[i]);
+  for (; f[i] && i < sizeof low - 1; i++)
+    low[i] = (char)(f[i] >= 'A' && f[i] <= 'Z' ? f[i] + 32 : f[i]);
   low[i] = 0;
   for (size_t k = 0; k < sizeof alias / sizeof *alias; k++)
     if (!strcmp(low, alias[k][0])) snprintf(low, sizeof low, "%s", alias[k][1]);
@@ -109,8 +110,8 @@ static int listed(const char *list, const char *word) {
 /* (image.c has reel_box_intersect; kept local so file I/O links without the
  * device side) */
 static reel_box_t clip(reel_box_t a, reel_box_t b) {
-  reel_box_t r = {a.x0 > b.x0 ? a.x0 : b.x0, a.y0 > b.y0 ? a.y0 : b.y0,
-                  a.x1 < b.x1 ? a.x1 : b.x1, a.y1 < b.y1 ? a.y1 : b.y1};
+  reel_box_t r = {a.x0 > b.x0 ? a.x0 : b.x0, a.y0 > b.y0 ? a.y0 : b.y0, a.x1 < b.x1 ? a.x1 : b.x1,
+                  a.y1 < b.y1 ? a.y1 : b.y1};
   return r;
 }
 
@@ -144,7 +145,8 @@ static void *interleave(const reel_hostimg_t *img, reel_box_t r, int elem, int b
           buf[o] = (unsigned char)quant(v, maxv);
         } else {
           uint16_t q = quant(v, maxv);
-          ((uint16_t *)buf)[o] = bits == 16 ? q : (uint16_t)(q << (16 - bits) | q >> (2 * bits - 16));
+          ((uint16_t *)buf)[o] =
+              bits == 16 ? q : (uint16_t)(q << (16 - bits) | q >> (2 * bits - 16));
         }
       }
     }
@@ -178,14 +180,17 @@ int reel_io_write(const char *path, const reel_io_write_opts_t *opts, const reel
   int rc = -1, made = 0;
   if (!f) {
     if (o->format)
-      reel_error(REEL_EUSER, "cannot write '%s': Reel writes exr, dpx, tiff, png and jpeg, not '%s'",
-                 path, o->format);
+      reel_error(REEL_EUSER,
+                 "cannot write '%s': Reel writes exr, dpx, tiff, png and jpeg, not '%s'", path,
+                 o->format);
     else
-      reel_error(REEL_EUSER, "cannot write '%s': the extension names no format Reel writes "
-                             "(.exr, .dpx, .tif, .png, .jpg)", path);
+      reel_error(REEL_EUSER,
+                 "cannot write '%s': the extension names no format Reel writes "
+                 "(.exr, .dpx, .tif, .png, .jpg)",
+                 path);
     return -1;
   }
-  const char *pt = o->pixeltype ? o->pixeltype : f->deftype;
+  const char *pt = o->pixeltype && strcmp(o->pixeltype, "auto") ? o->pixeltype : f->deftype;
   const char *cz = o->compression && strcmp(o->compression, "auto") ? o->compression : NULL;
   if (!listed(f->types, pt)) {
     reel_error(REEL_EUSER, "cannot write '%s': %s takes pixel types%s, not '%s'", path, f->name,

@@ -1,10 +1,9 @@
-/* Header checks run in process before any decoder library sees a file: the
- * format comes from its magic bytes, and DPX, Cineon, TIFF, PNG and JPEG
- * headers are parsed here (DPX/Cineon headers and elements, every TIFF
+/* Header checks, in process, before any decoder library sees a file: the
+ * format from its magic bytes; DPX/Cineon headers and elements, every TIFF
  * directory, the PNG IHDR, JPEG segments with their Exif directories and ICC
- * profile) so that sizes are bounded (REEL_IO_MAXPIX), blocks lie inside the
- * file and uncompressed data fits in it. EXR headers are checked by
- * OpenEXRCore in io_exr.c. All reads are bounded preads, never mmap. */
+ * profile, so that sizes are bounded (REEL_IO_MAXPIX), blocks lie inside the
+ * file and uncompressed data fits in it. EXR headers are checked through
+ * OpenEXRCore (io_exr.c). Bounded preads only, never mmap. */
 #include "error.h"
 #include "io_impl.h"
 
@@ -62,8 +61,8 @@ static uint64_t u64(const rd_t *f, const unsigned char *p) {
 
 static int dims(const rd_t *f, int64_t w, int64_t h) {
   if (w <= 0 || h <= 0)
-    return bad(f, "image of %lldx%lld pixels is empty; the file is probably damaged",
-               (long long)w, (long long)h);
+    return bad(f, "image of %lldx%lld pixels is empty; the file is probably damaged", (long long)w,
+               (long long)h);
   if (w > REEL_IO_MAXDIM || h > REEL_IO_MAXDIM || w * h > REEL_IO_MAXPIX)
     return bad(f,
                "image of %lldx%lld pixels is larger than the %lld megapixel limit; the file is "
@@ -96,8 +95,7 @@ reel_fmt_t reel_io_sniff(const unsigned char *p, size_t n) {
 }
 
 const char *reel_io_fmt_name(reel_fmt_t f) {
-  static const char *const names[] = {"unknown", "openexr", "dpx", "cineon",
-                                      "tiff",    "png",     "jpeg"};
+  static const char *const names[] = {"unknown", "openexr", "dpx", "cineon", "tiff", "png", "jpeg"};
   return (unsigned)f < sizeof names / sizeof *names ? names[f] : "unknown";
 }
 
@@ -105,10 +103,22 @@ const char *reel_io_fmt_name(reel_fmt_t f) {
 
 static int dpx_components(unsigned desc) {
   switch (desc) {
-  case 0: case 1: case 2: case 3: case 4: case 6: case 8: case 9: return 1;
-  case 7: case 100: return 2;
-  case 50: case 101: case 102: return 3;
-  case 51: case 52: case 103: return 4;
+  case 0:
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+  case 6:
+  case 8:
+  case 9: return 1;
+  case 7:
+  case 100: return 2;
+  case 50:
+  case 101:
+  case 102: return 3;
+  case 51:
+  case 52:
+  case 103: return 4;
   default: return desc >= 150 && desc <= 156 ? (int)desc - 148 : 0;
   }
 }
@@ -144,17 +154,21 @@ static int check_dpx(rd_t *f, int part, reel_io_hdr_t *hdr) {
       return bad(f, "element %u has unknown descriptor %u; the file is probably damaged", e, desc);
     if (bits != 1 && bits != 8 && bits != 10 && bits != 12 && bits != 16 && bits != 32 &&
         bits != 64)
-      return bad(f, "element %u has a bit depth of %u (DPX allows 1, 8, 10, 12, 16, 32, 64); the "
-                    "file is damaged", e, bits);
+      return bad(f,
+                 "element %u has a bit depth of %u (DPX allows 1, 8, 10, 12, 16, 32, 64); the "
+                 "file is damaged",
+                 e, bits);
     if (packing > 2)
       return bad(f, "element %u has unknown packing %u; the file is damaged", e, packing);
-    if (enc > 1)
-      return bad(f, "element %u has unknown encoding %u; the file is damaged", e, enc);
+    if (enc > 1) return bad(f, "element %u has unknown encoding %u; the file is damaged", e, enc);
     if (off == 0xffffffffu || (!off && !e)) off = imgoff;
     int64_t n = w * ht * nc, need;
-    if (bits == 10 && packing) need = (n + 2) / 3 * 4; /* three samples per 32-bit word */
-    else if (bits == 12 && packing) need = n * 2;
-    else need = (n * bits + 7) / 8;
+    if (bits == 10 && packing)
+      need = (n + 2) / 3 * 4; /* three samples per 32-bit word */
+    else if (bits == 12 && packing)
+      need = n * 2;
+    else
+      need = (n * bits + 7) / 8;
     char what[64];
     snprintf(what, sizeof what, "DPX element %u (%dx%d, %d x %u-bit)", e, (int)w, (int)ht, nc,
              bits);
@@ -191,8 +205,10 @@ static int check_cineon(rd_t *f, int part, reel_io_hdr_t *hdr) {
     unsigned bits = ch[2];
     int64_t cw = u32(f, ch + 4), chh = u32(f, ch + 8);
     if (bits != 8 && bits != 10 && bits != 12 && bits != 16)
-      return bad(f, "channel %u has a bit depth of %u (Cineon readers take 8, 10, 12, 16); the "
-                    "file is damaged", c, bits);
+      return bad(f,
+                 "channel %u has a bit depth of %u (Cineon readers take 8, 10, 12, 16); the "
+                 "file is damaged",
+                 c, bits);
     if (!c) {
       w = cw;
       ht = chh;
@@ -204,8 +220,10 @@ static int check_cineon(rd_t *f, int part, reel_io_hdr_t *hdr) {
     bitsum += bits;
   }
   if ((int64_t)gen + ind + user > f->size)
-    return bad(f, "its header blocks (%u + %u + %u bytes) are larger than the %lld-byte file; the "
-                  "file is damaged", gen, ind, user, (long long)f->size);
+    return bad(f,
+               "its header blocks (%u + %u + %u bytes) are larger than the %lld-byte file; the "
+               "file is damaged",
+               gen, ind, user, (long long)f->size);
   if (part) return bad(f, "it has 1 part; part %d does not exist", part);
   if (fits(f, imgoff, w * ht * bitsum / 8, "the Cineon image data")) return -1;
   hdr->w = (int)w;
@@ -222,6 +240,7 @@ typedef struct {
   uint64_t count, off; /* off: where the data is, unless inline */
   int inl;
   unsigned char raw[8]; /* inline data, in file byte order */
+  unsigned char *mem;   /* or the whole array, once loaded */
 } tag_t;
 
 static int tsize(uint32_t type) {
@@ -230,12 +249,24 @@ static int tsize(uint32_t type) {
 }
 
 /* Value i of a SHORT/LONG/LONG8 tag (data inside the file was checked). */
+/* Reads a long array (strip offsets) in one go; its bounds were checked. */
+static void tload(rd_t *f, tag_t *t) {
+  size_t n = (size_t)t->count * (size_t)tsize(t->type);
+  if (t->inl || t->mem || !(t->mem = malloc(n))) return;
+  if (rd(f, (int64_t)t->off, t->mem, n)) {
+    free(t->mem);
+    t->mem = NULL;
+  }
+}
+
 static int tval(rd_t *f, const tag_t *t, uint64_t i, uint64_t *out) {
   int s = tsize(t->type);
   unsigned char b[8];
   if (i >= t->count) return -1;
   if (t->inl) {
     memcpy(b, t->raw + i * (uint64_t)s, (size_t)s);
+  } else if (t->mem) {
+    memcpy(b, t->mem + i * (uint64_t)s, (size_t)s);
   } else if (rd(f, (int64_t)(t->off + i * (uint64_t)s), b, (size_t)s)) {
     return -1;
   }
@@ -243,23 +274,41 @@ static int tval(rd_t *f, const tag_t *t, uint64_t i, uint64_t *out) {
   return 0;
 }
 
-enum { T_W, T_H, T_BITS, T_COMP, T_SPP, T_RPS, T_SOFF, T_SCNT, T_PLANAR, T_TW, T_TH, T_TOFF,
-       T_TCNT, T_N };
+enum {
+  T_W,
+  T_H,
+  T_BITS,
+  T_COMP,
+  T_SPP,
+  T_RPS,
+  T_SOFF,
+  T_SCNT,
+  T_PLANAR,
+  T_TW,
+  T_TH,
+  T_TOFF,
+  T_TCNT,
+  T_N
+};
 
 static int check_ifd(rd_t *f, int big, uint64_t at, int idx, uint64_t *next, int64_t *w_,
                      int64_t *h_, int *spp_) {
-  static const uint32_t ids[T_N] = {256, 257, 258, 259, 277, 278, 273, 279, 284, 322, 323, 324,
-                                    325};
+  static const uint32_t ids[T_N] = {256, 257, 258, 259, 277, 278, 273,
+                                    279, 284, 322, 323, 324, 325};
   unsigned char b[20];
   int es = big ? 20 : 12;
   if (rd(f, (int64_t)at, b, big ? 8 : 2))
-    return bad(f, "TIFF directory %d at byte %llu lies past the end of the file; the file is "
-                  "damaged", idx, (unsigned long long)at);
+    return bad(f,
+               "TIFF directory %d at byte %llu lies past the end of the file; the file is "
+               "damaged",
+               idx, (unsigned long long)at);
   uint64_t n = big ? u64(f, b) : u16(f, b);
   uint64_t tab = at + (big ? 8 : 2);
   if (n > 4096 || (int64_t)(tab + n * es + (big ? 8 : 4)) > f->size)
-    return bad(f, "TIFF directory %d (%llu entries at byte %llu) runs past the end of the file; "
-                  "the file is damaged", idx, (unsigned long long)n, (unsigned long long)at);
+    return bad(f,
+               "TIFF directory %d (%llu entries at byte %llu) runs past the end of the file; "
+               "the file is damaged",
+               idx, (unsigned long long)n, (unsigned long long)at);
   tag_t tg[T_N];
   memset(tg, 0, sizeof tg);
   int have[T_N] = {0};
@@ -273,11 +322,13 @@ static int check_ifd(rd_t *f, int big, uint64_t at, int idx, uint64_t *next, int
     int inl = count * (uint64_t)s <= (uint64_t)(big ? 8 : 4);
     if (!inl && (count > (uint64_t)f->size || (int64_t)off > f->size ||
                  (int64_t)(count * (uint64_t)s) > f->size - (int64_t)off))
-      return bad(f, "TIFF tag %u of directory %d points past the end of the file; the file is "
-                    "damaged", id, idx);
+      return bad(f,
+                 "TIFF tag %u of directory %d points past the end of the file; the file is "
+                 "damaged",
+                 id, idx);
     for (int k = 0; k < T_N; k++)
       if (id == ids[k]) {
-        tg[k] = (tag_t){type, count, off, inl, {0}};
+        tg[k] = (tag_t){type, count, off, inl, {0}, NULL};
         memcpy(tg[k].raw, b + (big ? 12 : 8), big ? 8 : 4);
         have[k] = 1;
       }
@@ -310,8 +361,8 @@ static int check_ifd(rd_t *f, int big, uint64_t at, int idx, uint64_t *next, int
   int ko = tiled ? T_TOFF : T_SOFF, kc = tiled ? T_TCNT : T_SCNT;
   uint64_t nchunk;
   if (tiled) {
-    if (!have[T_TW] || !have[T_TH] || tval(f, &tg[T_TW], 0, &tw) ||
-        tval(f, &tg[T_TH], 0, &th) || !tw || !th || tw > 65536 || th > 65536)
+    if (!have[T_TW] || !have[T_TH] || tval(f, &tg[T_TW], 0, &tw) || tval(f, &tg[T_TH], 0, &th) ||
+        !tw || !th || tw > 65536 || th > 65536)
       return bad(f, "TIFF directory %d has a bad tile size; the file is damaged", idx);
     nchunk = (w + tw - 1) / tw * ((h + th - 1) / th);
   } else {
@@ -324,27 +375,42 @@ static int check_ifd(rd_t *f, int big, uint64_t at, int idx, uint64_t *next, int
     return bad(f, "TIFF directory %d has no %s offsets; the file is damaged", idx,
                tiled ? "tile" : "strip");
   if (tg[ko].count < nchunk || (have[kc] && tg[kc].count < tg[ko].count))
-    return bad(f, "TIFF directory %d lists %llu %s for an image that needs %llu; the file is "
-                  "damaged", idx, (unsigned long long)tg[ko].count, tiled ? "tiles" : "strips",
+    return bad(f,
+               "TIFF directory %d lists %llu %s for an image that needs %llu; the file is "
+               "damaged",
+               idx, (unsigned long long)tg[ko].count, tiled ? "tiles" : "strips",
                (unsigned long long)nchunk);
   uint64_t total = 0;
+  int rc = 0;
+  tload(f, &tg[ko]);
+  if (have[kc]) tload(f, &tg[kc]);
   for (uint64_t i = 0; i < nchunk; i++) {
     uint64_t off, cnt = 0;
-    if (tval(f, &tg[ko], i, &off) || (have[kc] && tval(f, &tg[kc], i, &cnt)))
-      return bad(f, "TIFF read failed");
-    if ((int64_t)off > f->size || (int64_t)cnt > f->size - (int64_t)off)
-      return bad(f, "%s %llu of TIFF directory %d (%llu bytes at byte %llu) lies past the end of "
-                    "the %lld-byte file; it is truncated or damaged", tiled ? "tile" : "strip",
-                 (unsigned long long)i, idx, (unsigned long long)cnt, (unsigned long long)off,
-                 (long long)f->size);
+    if (tval(f, &tg[ko], i, &off) || (have[kc] && tval(f, &tg[kc], i, &cnt))) {
+      rc = bad(f, "TIFF read failed");
+      break;
+    }
+    if ((int64_t)off > f->size || (int64_t)cnt > f->size - (int64_t)off) {
+      rc = bad(f,
+               "%s %llu of TIFF directory %d (%llu bytes at byte %llu) lies past the end of "
+               "the %lld-byte file; it is truncated or damaged",
+               tiled ? "tile" : "strip", (unsigned long long)i, idx, (unsigned long long)cnt,
+               (unsigned long long)off, (long long)f->size);
+      break;
+    }
     total += cnt;
   }
+  free(tg[ko].mem);
+  free(tg[kc].mem);
+  if (rc) return rc;
   if (comp == 1 && !tiled && have[kc]) {
     uint64_t row = planar == 2 ? (w * bits + 7) / 8 * spp : (w * spp * bits + 7) / 8;
     if (total < row * h)
-      return bad(f, "its uncompressed TIFF strips hold %llu bytes, less than the %llu a %llux%llu "
-                    "image needs; the file is truncated or damaged", (unsigned long long)total,
-                 (unsigned long long)(row * h), (unsigned long long)w, (unsigned long long)h);
+      return bad(f,
+                 "its uncompressed TIFF strips hold %llu bytes, less than the %llu a %llux%llu "
+                 "image needs; the file is truncated or damaged",
+                 (unsigned long long)total, (unsigned long long)(row * h), (unsigned long long)w,
+                 (unsigned long long)h);
   }
   *w_ = (int64_t)w;
   *h_ = (int64_t)h;
@@ -399,11 +465,13 @@ static int check_png(rd_t *f, int part, reel_io_hdr_t *hdr) {
     return bad(f, "its PNG header (IHDR) is missing or damaged");
   int64_t w = u32(f, h + 16), ht = u32(f, h + 20);
   unsigned depth = h[24], ct = h[25];
-  static const char *const ok[7] = {"\x01\x02\x04\x08\x10", "", "\x08\x10", "\x01\x02\x04\x08",
-                                    "\x08\x10", "", "\x08\x10"};
+  static const char *const ok[7] = {
+      "\x01\x02\x04\x08\x10", "", "\x08\x10", "\x01\x02\x04\x08", "\x08\x10", "", "\x08\x10"};
   if (ct > 6 || !ok[ct][0] || !depth || !strchr(ok[ct], (int)depth) || h[26] || h[27] || h[28] > 1)
-    return bad(f, "its PNG header has an invalid combination (colour type %u, bit depth %u); the "
-                  "file is damaged", ct, depth);
+    return bad(f,
+               "its PNG header has an invalid combination (colour type %u, bit depth %u); the "
+               "file is damaged",
+               ct, depth);
   if (dims(f, w, ht)) return -1;
   static const int nfile[7] = {1, 0, 3, 1, 2, 0, 4};
   /* deflate expands at most 1032:1 */
@@ -433,8 +501,10 @@ static int exif_ifd(rd_t *f, const unsigned char *t, size_t n, uint32_t off, int
       return bad(f, "its Exif block points outside itself; the file is damaged");
     uint32_t cnt = u16(&e, t + off);
     if ((size_t)off + 2 + 12 * (size_t)cnt + 4 > n)
-      return bad(f, "its Exif block is damaged: a directory of %u entries at byte %u runs past "
-                    "the %zu-byte block", cnt, off, n);
+      return bad(f,
+                 "its Exif block is damaged: a directory of %u entries at byte %u runs past "
+                 "the %zu-byte block",
+                 cnt, off, n);
     for (uint32_t i = 0; i < cnt; i++) {
       const unsigned char *en = t + off + 2 + 12 * i;
       uint32_t tag = u16(&e, en);
@@ -472,8 +542,7 @@ static int check_icc(rd_t *f, const unsigned char *p, size_t n) {
       return bad(f, "its embedded ICC profile is damaged: tag '%s' lies outside the profile", sig);
     const unsigned char *d = p + off;
     if ((!memcmp(d, "text", 4) && sz < 8) || (!memcmp(d, "desc", 4) && sz < 12))
-      return bad(f, "its embedded ICC profile is damaged: text tag '%s' is %u bytes long", sig,
-                 sz);
+      return bad(f, "its embedded ICC profile is damaged: text tag '%s' is %u bytes long", sig, sz);
     if (!memcmp(d, "mluc", 4)) {
       if (sz < 16) return bad(f, "its embedded ICC profile is damaged: tag '%s' is too short", sig);
       uint32_t nr = u32(&e, d + 8);
@@ -482,8 +551,10 @@ static int check_icc(rd_t *f, const unsigned char *p, size_t n) {
       for (uint32_t r = 0; r < nr; r++) {
         uint32_t len = u32(&e, d + 16 + 12 * r + 4), so = u32(&e, d + 16 + 12 * r + 8);
         if (so > n - off || len > n - off - so)
-          return bad(f, "its embedded ICC profile is damaged: a string of tag '%s' lies outside "
-                        "the profile", sig);
+          return bad(f,
+                     "its embedded ICC profile is damaged: a string of tag '%s' lies outside "
+                     "the profile",
+                     sig);
       }
     }
   }
@@ -503,8 +574,7 @@ static int check_jpeg(rd_t *f, int part, reel_io_hdr_t *hdr) {
       goto out;
     }
     if (m[0] != 0xff) {
-      bad(f, "it has garbage instead of a marker at byte %lld; the file is damaged",
-          (long long)at);
+      bad(f, "it has garbage instead of a marker at byte %lld; the file is damaged", (long long)at);
       goto out;
     }
     if (m[1] == 0xff) { /* fill byte */
@@ -526,8 +596,10 @@ static int check_jpeg(rd_t *f, int part, reel_io_hdr_t *hdr) {
     size_t len = u16(f, m + 2) - 2;
     unsigned char seg[65536];
     if (rd(f, at + 4, seg, len)) {
-      bad(f, "a JPEG segment at byte %lld runs past the end of the file; it is truncated or "
-             "damaged", (long long)at);
+      bad(f,
+          "a JPEG segment at byte %lld runs past the end of the file; it is truncated or "
+          "damaged",
+          (long long)at);
       goto out;
     }
     unsigned mk = m[1];

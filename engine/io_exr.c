@@ -1,9 +1,9 @@
-/* OpenEXR reading through OpenEXRCore (the C API of OpenEXR 3.1), in
- * process: scanline and tiled parts (level 0) with NONE, RLE, ZIPS, ZIP,
- * PIZ, PXR24, B44, B44A compression. Chunks are decompressed by the library
- * (2 threads, one decode pipeline each) and converted here from the storage
- * layout to planar float (half via F16C when the CPU has it). DWAA/DWAB,
- * which OpenEXRCore 3.1 cannot decompress, go through OpenImageIO. */
+/* OpenEXR reading through OpenEXRCore (OpenEXR 3.1's C API), in process:
+ * scanline and tiled parts (level 0), NONE/RLE/ZIPS/ZIP/PIZ/PXR24/B44(A).
+ * The library decompresses chunks (2 threads, a decode pipeline each); they
+ * are converted here from storage layout to planar float (half via F16C when
+ * the CPU has it; UINT keeps its integer value). DWAA/DWAB, which
+ * OpenEXRCore 3.1 cannot decompress, are decoded by OpenImageIO. */
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
 #endif
@@ -57,8 +58,12 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init_half(void) {
 #ifdef HAVE_X86
-  __builtin_cpu_init();
-  use_f16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  /* F16C and AVX in the CPU, and the OS saving AVX registers (XCR0) */
+  unsigned a, b, c, d, lo, hi;
+  if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && (c & bit_AVX) && (c & bit_OSXSAVE)) {
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    use_f16c = (lo & 6) == 6;
+  }
 #endif
   if (!use_f16c && (table = malloc(65536 * sizeof *table)))
     for (uint32_t i = 0; i < 65536; i++) table[i] = half_bits((uint16_t)i);
@@ -122,7 +127,7 @@ static int open_ctx(const char *path, exr_context_t *c) {
 /* ---- header to info ---- */
 
 static const char *comp_name(exr_compression_t c) {
-  static const char *const n[] = {"none", "rle", "zips", "zip", "piz",
+  static const char *const n[] = {"none",  "rle", "zips", "zip",  "piz",
                                   "pxr24", "b44", "b44a", "dwaa", "dwab"};
   return (unsigned)c < sizeof n / sizeof *n ? n[c] : "unknown";
 }
@@ -130,12 +135,15 @@ static const char *comp_name(exr_compression_t c) {
 /* OpenImageIO's names for the standard attributes, so metadata reads the
  * same whichever library decoded the file. */
 static const char *meta_name(const char *n) {
-  static const char *const map[][2] = {
-      {"capDate", "DateTime"},         {"comments", "ImageDescription"},
-      {"owner", "Copyright"},          {"pixelAspectRatio", "PixelAspectRatio"},
-      {"expTime", "ExposureTime"},     {"aperture", "FNumber"},
-      {"framesPerSecond", "FramesPerSecond"}, {"timeCode", "smpte:TimeCode"},
-      {"keyCode", "smpte:KeyCode"}};
+  static const char *const map[][2] = {{"capDate", "DateTime"},
+                                       {"comments", "ImageDescription"},
+                                       {"owner", "Copyright"},
+                                       {"pixelAspectRatio", "PixelAspectRatio"},
+                                       {"expTime", "ExposureTime"},
+                                       {"aperture", "FNumber"},
+                                       {"framesPerSecond", "FramesPerSecond"},
+                                       {"timeCode", "smpte:TimeCode"},
+                                       {"keyCode", "smpte:KeyCode"}};
   for (size_t i = 0; i < sizeof map / sizeof *map; i++)
     if (!strcmp(n, map[i][0])) return map[i][1];
   return n;
@@ -150,9 +158,9 @@ static void fl(char *b, size_t cap, const float *v, int n) {
 
 /* Attribute value as text; NULL for structure and blobs. */
 static const char *attr_text(const exr_attribute_t *a, char *b, size_t cap) {
-  static const char *const skip[] = {"channels", "dataWindow", "displayWindow", "lineOrder",
-                                     "tiles",    "chunkCount", "type",          "version",
-                                     NULL};
+  static const char *const skip[] = {"channels",  "dataWindow", "displayWindow",
+                                     "lineOrder", "tiles",      "chunkCount",
+                                     "type",      "version",    NULL};
   for (int i = 0; skip[i]; i++)
     if (!strcmp(a->name, skip[i])) return NULL;
   switch (a->type) {
@@ -188,9 +196,7 @@ static const char *attr_text(const exr_attribute_t *a, char *b, size_t cap) {
   case EXR_ATTR_CHROMATICITIES: fl(b, cap, &a->chromaticities->red_x, 8); return b;
   case EXR_ATTR_M33F: fl(b, cap, a->m33f->m, 9); return b;
   case EXR_ATTR_M44F: fl(b, cap, a->m44f->m, 16); return b;
-  case EXR_ATTR_RATIONAL:
-    snprintf(b, cap, "%d/%u", a->rational->num, a->rational->denom);
-    return b;
+  case EXR_ATTR_RATIONAL: snprintf(b, cap, "%d/%u", a->rational->num, a->rational->denom); return b;
   case EXR_ATTR_TIMECODE: {
     uint32_t t = a->timecode->time_and_flags;
 #define BCD(sh, tb) ((int)((t >> ((sh) + 4)) & ((1u << (tb)) - 1)) * 10 + (int)((t >> (sh)) & 15))
@@ -269,8 +275,6 @@ static int describe(const char *path, exr_context_t c, int part, reel_io_info_t 
     }
   }
   free(b);
-  if (st == EXR_STORAGE_DEEP_SCANLINE || st == EXR_STORAGE_DEEP_TILED)
-    reel_meta_set(&info->meta, "reel:deep", "1");
   if (reel_io_meta_finish(&info->meta, info->format, info->pixeltype)) return -1;
   return 0;
 oom:
@@ -295,15 +299,15 @@ typedef struct {
   int part, tiled, spc, ntx, tw, th;
   int nchunk;
   int w, h, wx, wy; /* data window: size, origin */
-  int nfile;      /* channels in the file */
-  int line_bpp;   /* bytes of one pixel over all file channels */
+  int nfile;        /* channels in the file */
+  int line_bpp;     /* bytes of one pixel over all file channels */
   int nsel;
   int sel[REEL_MAXCH];  /* file channel of each output plane */
   int off[REEL_MAXCH];  /* bytes before it in one storage line, per pixel of width */
   int type[REEL_MAXCH]; /* exr_pixel_type_t */
   float *px;
   pthread_mutex_t mu;
-  int next;       /* next chunk to take */
+  int next; /* next chunk to take */
   int failed;
   char err[512];
 } job_t;
@@ -371,8 +375,9 @@ static void *worker(void *arg) {
       y0 = i * j->spc;
       r = exr_read_scanline_chunk_info(j->c, j->part, j->wy + y0, &ci);
     }
-    if (!r) r = init ? exr_decoding_update(j->c, j->part, &ci, &d)
-                     : exr_decoding_initialize(j->c, j->part, &ci, &d);
+    if (!r)
+      r = init ? exr_decoding_update(j->c, j->part, &ci, &d)
+               : exr_decoding_initialize(j->c, j->part, &ci, &d);
     if (!r && !init) {
       /* no output pointers: the library reads and decompresses into its
        * buffer in storage layout, and convert() does the rest */
@@ -409,10 +414,9 @@ static void *worker(void *arg) {
 static int check_chunks(const char *path, job_t *j) {
   for (int i = 0; i < j->nchunk; i++) {
     exr_chunk_info_t ci;
-    exr_result_t r = j->tiled ? exr_read_tile_chunk_info(j->c, j->part, i % j->ntx, i / j->ntx,
-                                                         0, 0, &ci)
-                              : exr_read_scanline_chunk_info(j->c, j->part, j->wy + i * j->spc,
-                                                             &ci);
+    exr_result_t r =
+        j->tiled ? exr_read_tile_chunk_info(j->c, j->part, i % j->ntx, i / j->ntx, 0, 0, &ci)
+                 : exr_read_scanline_chunk_info(j->c, j->part, j->wy + i * j->spc, &ci);
     if (r) {
       reel_error(REEL_EUSER, "'%s': %s %d is damaged: %s; the file is truncated or damaged", path,
                  j->tiled ? "tile" : "chunk", i, why(r));
@@ -502,8 +506,8 @@ static int select_planes(const char *path, job_t *j, const reel_io_info_t *info,
   return 0;
 }
 
-static int fill_out(const char *path, const reel_io_info_t *info, int n,
-                    char (*names)[REEL_CHNAME], reel_hostimg_t *out) {
+static int fill_out(const reel_io_info_t *info, int n, char (*names)[REEL_CHNAME],
+                    reel_hostimg_t *out) {
   out->nch = n;
   for (int s = 0; s < n; s++) memcpy(out->ch[s], names[s], REEL_CHNAME);
   out->data = info->data;
@@ -547,7 +551,7 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
     reel_error(REEL_EUSER, "'%s': %s; the file is truncated or damaged", path, j.err);
     goto out;
   }
-  if (fill_out(path, &info, j.nsel, names, out)) goto out;
+  if (fill_out(&info, j.nsel, names, out)) goto out;
   out->px = j.px;
   j.px = NULL;
   rc = 0;
@@ -613,12 +617,16 @@ int reel_exr_read_oiio(const char *path, const reel_io_read_opts_t *opts, reel_h
     reel_error(REEL_EUSER, "'%s': %s; the file is truncated or damaged", path, err);
     goto out;
   }
-  for (int s = 0; s < j.nsel; s++) {
-    const float *src = tmp + (map[s] - cb);
-    float *dst = j.px + s * plane;
-    for (size_t i = 0; i < plane; i++) dst[i] = src[i * nr];
+  /* one pass over the interleaved rows, writing every plane */
+  for (size_t y = 0; y < (size_t)j.h; y++) {
+    const float *src = tmp + y * j.w * nr;
+    for (int s = 0; s < j.nsel; s++) {
+      float *dst = j.px + s * plane + y * j.w;
+      const float *in_c = src + (map[s] - cb);
+      for (size_t x = 0; x < (size_t)j.w; x++) dst[x] = in_c[x * nr];
+    }
   }
-  if (fill_out(path, &info, j.nsel, names, out)) goto out;
+  if (fill_out(&info, j.nsel, names, out)) goto out;
   out->px = j.px;
   j.px = NULL;
   rc = 0;

@@ -114,8 +114,7 @@ void reel_oiio_attrs(const reel_oiio_in_t *in, void (*fn)(void *, const char *, 
                      void *ud);
 /* Reads channels [cb, ce) of the data window, interleaved, elem bytes per
  * sample (1 uint8, 2 uint16, 4 float), into dst. 0 / -1. */
-int reel_oiio_read(reel_oiio_in_t *in, int cb, int ce, int elem, void *dst, char *err,
-                   size_t cap);
+int reel_oiio_read(reel_oiio_in_t *in, int cb, int ce, int elem, void *dst, char *err, size_t cap);
 void reel_oiio_close(reel_oiio_in_t *in);
 
 typedef struct {
@@ -131,8 +130,8 @@ typedef struct {
 } reel_oiio_wspec_t;
 
 /* Writes interleaved px to path with the writer named fmt. 0 / -1. */
-int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws,
-                    const void *px, char *err, size_t cap);
+int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws, const void *px,
+                    char *err, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -61,9 +61,8 @@ static void fill_spec(const ImageSpec &s, int nsub, reel_oiio_spec_t *o) {
   }
 }
 
-extern "C" reel_oiio_in_t *reel_oiio_open(const char *path, const char *fmt, int part,
-                                          int threads, reel_oiio_spec_t *spec, char *err,
-                                          size_t cap) {
+extern "C" reel_oiio_in_t *reel_oiio_open(const char *path, const char *fmt, int part, int threads,
+                                          reel_oiio_spec_t *spec, char *err, size_t cap) {
   try {
     auto r = std::make_unique<reel_oiio_in>();
     r->in = ImageInput::create(fmt);
@@ -82,8 +81,9 @@ extern "C" reel_oiio_in_t *reel_oiio_open(const char *path, const char *fmt, int
     while (nsub < 1024 && r->in->seek_subimage(nsub, 0)) nsub++;
     (void)r->in->geterror(); /* the failed seek past the end leaves a message */
     if (part < 0 || part >= nsub) {
-      seterr(err, cap, "it has " + std::to_string(nsub) + (nsub == 1 ? " part" : " parts") +
-                           "; part " + std::to_string(part) + " does not exist");
+      seterr(err, cap,
+             "it has " + std::to_string(nsub) + (nsub == 1 ? " part" : " parts") + "; part " +
+                 std::to_string(part) + " does not exist");
       return nullptr;
     }
     if (!r->in->seek_subimage(part, 0)) {
@@ -166,15 +166,30 @@ extern "C" void reel_oiio_close(reel_oiio_in_t *in) {
  * never carried into another file (the writer sets its own). */
 static bool skip_key(const char *k) {
   static const char *const prefixes[] = {
-      "dpx:",   "cineon:", "tiff:",  "jpeg:",     "png:",       "openexr:", "oiio:",
-      "Exif:",  "exif:",   "GPS:",   "IPTC:",     "ICCProfile", "XMP:",     "photoshop:",
-      "smpte:", "reel:format", "reel:pixeltype", NULL};
-  static const char *const keys[] = {"compression",  "Compression",   "Orientation",
-                                     "XResolution",  "YResolution",   "ResolutionUnit",
-                                     "planarconfig", "PixelAspectRatio", "chromaticities",
-                                     "screenWindowCenter", "screenWindowWidth", "dataWindow",
-                                     "displayWindow", "lineOrder", "channels", "tiles",
-                                     "chunkCount", "type", "name", "version", NULL};
+      "dpx:",  "cineon:",    "tiff:",  "jpeg:",       "png:",           "openexr:",
+      "oiio:", "Exif:",      "exif:",  "GPS:",        "IPTC:",          "ICCProfile",
+      "XMP:",  "photoshop:", "smpte:", "reel:format", "reel:pixeltype", NULL};
+  static const char *const keys[] = {"compression",
+                                     "Compression",
+                                     "Orientation",
+                                     "XResolution",
+                                     "YResolution",
+                                     "ResolutionUnit",
+                                     "planarconfig",
+                                     "PixelAspectRatio",
+                                     "chromaticities",
+                                     "screenWindowCenter",
+                                     "screenWindowWidth",
+                                     "dataWindow",
+                                     "displayWindow",
+                                     "lineOrder",
+                                     "channels",
+                                     "tiles",
+                                     "chunkCount",
+                                     "type",
+                                     "name",
+                                     "version",
+                                     NULL};
   if (!strcmp(k, "oiio:ColorSpace")) return false;
   for (int i = 0; prefixes[i]; i++)
     if (!strncmp(k, prefixes[i], strlen(prefixes[i]))) return true;
@@ -217,10 +232,10 @@ extern "C" int reel_oiio_write(const char *path, const char *fmt, const reel_oii
       return -1;
     }
     bool exr = !strcmp(fmt, "openexr");
-    TypeDesc file = ws->half                                     ? TypeDesc::HALF
-                    : ws->bits == 32                             ? TypeDesc::FLOAT
-                    : ws->bits == 8                              ? TypeDesc::UINT8
-                                                                 : TypeDesc::UINT16;
+    TypeDesc file = ws->half         ? TypeDesc::HALF
+                    : ws->bits == 32 ? TypeDesc::FLOAT
+                    : ws->bits == 8  ? TypeDesc::UINT8
+                                     : TypeDesc::UINT16;
     ImageSpec s(ws->w, ws->h, ws->nch, file);
     s.x = ws->x;
     s.y = ws->y;
@@ -255,7 +270,9 @@ extern "C" int reel_oiio_write(const char *path, const char *fmt, const reel_oii
       seterr(err, cap, out->geterror());
       return -1;
     }
-    TypeDesc t = ws->elem == 1 ? TypeDesc::UINT8 : ws->elem == 2 ? TypeDesc::UINT16 : TypeDesc::FLOAT;
+    TypeDesc t = ws->elem == 1   ? TypeDesc::UINT8
+                 : ws->elem == 2 ? TypeDesc::UINT16
+                                 : TypeDesc::FLOAT;
     bool ok = out->write_image(t, px);
     std::string e = ok ? "" : out->geterror();
     if (!out->close() && ok) {

@@ -1,16 +1,16 @@
-/* Decoding untrusted DPX, Cineon, TIFF, PNG and JPEG files with OpenImageIO
- * in a forked child, so that a decoder crash, abort, hang or allocation bomb
- * costs an error message, not the process. The child decodes into a shared
- * anonymous mapping (kept per thread and reused, so its pages are not
- * faulted in afresh each frame) sized from the header io_check.c validated,
- * under an address-space limit, then _exit()s; the parent waits on a pidfd
- * with a timeout and converts the samples to planar float. */
+/* DPX, Cineon, TIFF, PNG and JPEG decode with OpenImageIO in a forked child,
+ * so a decoder crash, abort, hang or allocation bomb costs an error, not the
+ * process. The child writes into a shared mapping (per thread, reused so its
+ * pages are not faulted in afresh each frame) sized from the header
+ * io_check.c validated, under an address-space limit, and _exit()s; the
+ * parent waits on a pidfd with a timeout and converts to planar float. */
 #define _GNU_SOURCE
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,10 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DONE 0x52454544u      /* the child wrote a complete answer */
-#define HEAD 4096             /* answer header */
-#define STRCAP (1u << 20)     /* channel names and metadata, "s\0" each */
-#define TIMEOUT_MS 120000     /* a decode that takes longer is stopped */
+#define DONE 0x52454544u  /* the child wrote a complete answer */
+#define HEAD 4096         /* answer header */
+#define STRCAP (1u << 20) /* channel names and metadata, "s\0" each */
+#ifndef TIMEOUT_MS
+#define TIMEOUT_MS 120000 /* a decode that takes longer is stopped */
+#endif
+#define STALL_MS 10000          /* asleep this long without CPU: deadlocked */
 #define SLACK ((size_t)1 << 30) /* child address space beyond its buffers */
 
 typedef struct {
@@ -96,8 +99,8 @@ static arena_t *arena(size_t need) {
     if (a->p) munmap(a->p, a->n);
     a->n = 0;
     size_t n = (need + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void *p =
+        mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
       a->p = NULL;
       reel_error(REEL_EIO, "cannot map %zu bytes for the image decoder: %s", n, strerror(errno));
@@ -194,53 +197,70 @@ static size_t vmsize(void) {
   return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Waits for pid up to TIMEOUT_MS; 1 if it exited (status in *st, or -1 if
- * it could not be reaped), 0 if it was killed for taking too long. */
+/* CPU ticks pid has used; *asleep when it is waiting (state S). -1 if gone. */
+static long long cpu_ticks(pid_t pid, int *asleep) {
+  char path[64], b[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, b, sizeof b - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  b[n] = 0;
+  char *p = strrchr(b, ')'), state = 0; /* the name may hold spaces */
+  unsigned long long ut, stime;
+  if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &state, &ut,
+                   &stime) != 3)
+    return -1;
+  *asleep = state == 'S';
+  return (long long)(ut + stime);
+}
+
+enum { EXITED, TIMED_OUT, STALLED };
+
+/* Waits for pid: EXITED (status in *st, -1 if it could not be reaped),
+ * TIMED_OUT after TIMEOUT_MS, or STALLED when it has slept STALL_MS without
+ * using any CPU: a decoder has nothing to wait for but the disk (state D),
+ * so that is a lock some parent thread held at the fork. */
 static int await(pid_t pid, int *st) {
-  int fd = -1, left = TIMEOUT_MS;
+  int fd = -1, elapsed = 0, idle = 0, asleep = 0, why = EXITED;
+  long long last = -2;
 #ifdef SYS_pidfd_open
   fd = (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
-  if (fd >= 0) {
-    struct pollfd p = {fd, POLLIN, 0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-      int r = poll(&p, 1, left);
-      if (r > 0 || (r < 0 && errno != EINTR)) break;
-      clock_gettime(CLOCK_MONOTONIC, &t1);
-      left = TIMEOUT_MS - (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-      if (r == 0 || left <= 0) {
-        left = 0;
-        break;
-      }
-    }
-    close(fd);
-  } else { /* kernels before 5.3: poll the child */
-    for (int us = 50; left > 0; us = us < 5000 ? us * 2 : us) {
+  for (int step = 1;; step = step < 1000 ? step * 2 : 1000) {
+    if (fd >= 0) {
+      struct pollfd p = {fd, POLLIN, 0};
+      if (poll(&p, 1, step) > 0) break;
+    } else { /* kernels before 5.3: poll the child */
       pid_t r = waitpid(pid, st, WNOHANG);
-      if (r == pid) return 1;
+      if (r == pid) return EXITED;
       if (r < 0 && errno != EINTR) {
         *st = -1;
-        return 1;
+        return EXITED;
       }
-      usleep((useconds_t)us);
-      left -= us / 1000 + 1;
+      usleep((useconds_t)step * 1000);
+    }
+    if ((elapsed += step) >= TIMEOUT_MS) why = TIMED_OUT;
+    if (step == 1000) {
+      long long t = cpu_ticks(pid, &asleep);
+      idle = t >= 0 && t == last && asleep ? idle + step : 0;
+      last = t;
+      if (idle >= STALL_MS) why = STALLED;
+    }
+    if (why != EXITED) {
+      kill(pid, SIGKILL);
+      break;
     }
   }
-  if (left <= 0) {
-    kill(pid, SIGKILL);
-    while (waitpid(pid, st, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
-  }
+  if (fd >= 0) close(fd);
   while (waitpid(pid, st, 0) < 0) {
     if (errno != EINTR) {
       *st = -1; /* reaped elsewhere (SIGCHLD ignored): the answer decides */
       break;
     }
   }
-  return 1;
+  return why;
 }
 
 /* Last line the child printed (an assertion, a library complaint). */
@@ -270,30 +290,36 @@ static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pi
   arena_t *a = arena(HEAD + STRCAP + pxcap);
   if (!a) return NULL;
   head_t *h = (head_t *)a->p;
-  memset(h, 0, sizeof *h);
-  h->status = -1;
-  if (a->errfd >= 0) {
-    if (ftruncate(a->errfd, 0)) {
-    }
-    lseek(a->errfd, 0, SEEK_SET);
-  }
   size_t vm = vmsize();
-  /* no thread may be inside OpenImageIO (holding its locks) at the fork */
-  pthread_rwlock_wrlock(&lock);
-  pid_t pid = fork();
-  if (pid == 0) child(path, reel_io_fmt_name(hdr->fmt), part, pxcap, a, vm);
-  int fork_errno = errno;
-  pthread_rwlock_unlock(&lock);
-  if (pid < 0) {
-    reel_error(REEL_EIO, "'%s': cannot start the image decoder: %s", path, strerror(fork_errno));
-    return NULL;
+  int st = 0, why = STALLED;
+  for (int attempt = 0; why == STALLED && attempt < 2; attempt++) {
+    memset(h, 0, sizeof *h);
+    h->status = -1;
+    if (a->errfd >= 0 && !ftruncate(a->errfd, 0)) lseek(a->errfd, 0, SEEK_SET);
+    /* no thread may be inside OpenImageIO (holding its locks) at the fork */
+    pthread_rwlock_wrlock(&lock);
+    pid_t pid = fork();
+    if (pid == 0) child(path, reel_io_fmt_name(hdr->fmt), part, pxcap, a, vm);
+    int fork_errno = errno;
+    pthread_rwlock_unlock(&lock);
+    if (pid < 0) {
+      reel_error(REEL_EIO, "'%s': cannot start the image decoder: %s", path, strerror(fork_errno));
+      return NULL;
+    }
+    why = await(pid, &st); /* a stall is retried once, in a fresh child */
   }
-  int st = 0;
-  if (!await(pid, &st)) {
+  if (why == TIMED_OUT) {
     reel_error(REEL_EUSER,
                "'%s': decoding took longer than %d s and was stopped; the file is probably "
                "damaged",
                path, TIMEOUT_MS / 1000);
+    return NULL;
+  }
+  if (why == STALLED) {
+    reel_error(REEL_EIO,
+               "'%s': the %s decoder stopped making progress twice (blocked on a lock); try "
+               "again",
+               path, reel_io_fmt_name(hdr->fmt));
     return NULL;
   }
   if (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) == DONE && st != -1 && WIFEXITED(st) &&
@@ -312,8 +338,7 @@ static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pi
                path, reel_io_fmt_name(hdr->fmt), WTERMSIG(st), strsignal(WTERMSIG(st)), said);
   else
     reel_error(REEL_EUSER, "'%s': the %s decoder failed on it (exit status %d)%s", path,
-               reel_io_fmt_name(hdr->fmt), st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-               said);
+               reel_io_fmt_name(hdr->fmt), st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, said);
   return NULL;
 }
 

@@ -74,6 +74,9 @@ typedef struct {
   int np;        /* filled by pw_pack */
   int nch_out;   /* channels out (default: the input's) */
   char (*names_out)[REEL_CHNAME]; /* their names (default: the input's) */
+  const char *func; /* optional: a variant of pw_func specialised to these
+                       parameters (same signature, same family), so that a
+                       chain compiles only the steps it uses */
 } reel_pw_t;
 #define REEL_PW_MAXP 256
 
