@@ -382,7 +382,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
   float *P = NULL;
   char *src = NULL;
   cl_mem pbuf = NULL;
-  chain[len++] = (link_t){n, *f, 0, 0};
+  chain[len++] = (link_t){n, *f, 0, 0, NULL};
   memset(&chain[0].f, 0, sizeof chain[0].f); /* f stays owned by the caller */
   chain[0].f.p = f->p;
   reel_node_t *top = n;
