@@ -1,0 +1,57 @@
+#!/bin/sh
+# Reads of a 4096x3112 half RGBA EXR (uncompressed, ZIP, DWAA) and a 10-bit
+# DPX made from a real photo: Reel's reel_io_read against OpenImageIO on the
+# same files in the same run, both in process (bench_io.c) and as oiiotool
+# (a whole process: startup, read, null output). Prints medians and ratios.
+# Usage: bench/bench_io.sh [runs]   (inputs are kept in $BENCH_DIR)
+set -eu
+cd "$(dirname "$0")/.."
+N=${1:-5}
+DIR=${BENCH_DIR:-/tmp/reel-bench-io}
+SRC=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+mkdir -p "$DIR"
+[ -f "$SRC" ] || { echo "bench_io: $SRC missing (apt-get install python3-skimage)"; exit 1; }
+
+if [ ! -f "$DIR/none.exr" ]; then
+  echo "making inputs in $DIR"
+  oiiotool "$SRC" --ch R,G,B,A=1.0 --resize 4096x3112 -d half --compression none \
+    -o "$DIR/none.exr" 2>/dev/null
+  oiiotool "$DIR/none.exr" --compression zip -o "$DIR/zip.exr"
+  oiiotool "$DIR/none.exr" --compression dwaa -o "$DIR/dwaa.exr"
+  oiiotool "$DIR/none.exr" --ch R,G,B -d uint10 -o "$DIR/rgb10.dpx"
+fi
+
+# the driver links only the I/O files, so it builds while the tree is in flux
+cc -std=gnu11 -O2 -Iengine -c bench/bench_io.c -o "$DIR/bench_io.o"
+c++ -std=c++17 -O2 -Iengine -c engine/io_oiio.cpp -o "$DIR/io_oiio.o"
+cc -std=gnu11 -O2 -Iengine "$DIR/bench_io.o" engine/imageio.c engine/io_check.c engine/io_exr.c \
+  engine/io_sandbox.c engine/io_select.c engine/meta.c engine/buf.c engine/error.c engine/pool.c \
+  "$DIR/io_oiio.o" $(pkg-config --cflags --libs OpenImageIO OpenEXR) -lstdc++ -lpthread -lm \
+  -o "$DIR/bench_io"
+
+ms() { # median wall ms of N runs of a command
+  i=0
+  while [ $i -lt "$N" ]; do
+    t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+    i=$((i + 1))
+  done | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
+
+start=$(ms oiiotool --echo x)
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (timings are medians of $N)"
+printf '%-10s %9s %12s %9s %9s %9s %16s\n' file reel_ms oiio_inproc oiiotool "x inproc" "x tool" \
+  "min reel/oiio"
+for f in none.exr zip.exr dwaa.exr rgb10.dpx; do
+  set -- $("$DIR/bench_io" -n "$N" "$DIR/$f")
+  tool=$(ms oiiotool "$DIR/$f" -o "$DIR/out.null")
+  awk -v f="$f" -v r="$3" -v o="$5" -v t="$tool" -v rm="$7" -v om="$8" 'BEGIN {
+    printf "%-10s %9.1f %12.1f %9.0f %8.1fx %8.1fx %8.1f/%.1f\n",
+      f, r, o, t, o / r, t / r, rm, om }'
+done
+echo "(oiiotool startup alone: ${start} ms; x: how many times faster Reel is)"
+echo "sandbox fixed cost (reel_io_probe of the DPX: fork, OpenImageIO open, answer):"
+"$DIR/bench_io" -n "$N" --probe "$DIR/rgb10.dpx"
+"$DIR/bench_io" -n "$N" --probe --rss 4096 "$DIR/rgb10.dpx" | sed 's/$/  (process grown by 4 GiB)/'
+REEL_BENCH_MALLOC=1 "$DIR/bench_io" -n "$N" --probe --rss 4096 "$DIR/rgb10.dpx" |
+  sed 's/$/  (grown by 4 GiB of 4 KiB pages: the worst case)/'

@@ -1,0 +1,629 @@
+/* Image file I/O: malformed files from OpenImageIO's test suite give clean
+ * errors in this very process; conformance images read with the right
+ * windows, channels and values (EXR: OpenEXRCore path against OpenImageIO's
+ * reading, bit for bit; DPX/Cineon: against a 10-bit decoder written here);
+ * photos round-trip through every written format; writes are atomic.
+ * Conformance files: $REEL_CONFORMANCE or ../shared/conformance. */
+#define _GNU_SOURCE
+#include "imageio.h"
+#include "io_impl.h"
+#include "pool.h"
+#include "reel.h"
+#include "test.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *conf; /* conformance dir, NULL: skip those tests */
+static char tmpdir[64];  /* scratch, removed at the end */
+static const char *photos[] = {"/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
+                               "/usr/lib/python3/dist-packages/skimage/data/chelsea.png"};
+
+static const char *cpath(const char *sub, const char *name) {
+  static __thread char b[4][1024];
+  static __thread int i;
+  i = (i + 1) % 4;
+  snprintf(b[i], sizeof b[i], "%s/%s/%s", conf, sub, name);
+  return b[i];
+}
+
+static int exists(const char *p) {
+  struct stat st;
+  return !stat(p, &st);
+}
+
+static size_t plane(const reel_hostimg_t *h) {
+  return (size_t)reel_box_w(h->data) * reel_box_h(h->data);
+}
+
+static int box_eq(reel_box_t a, int x0, int y0, int x1, int y1) {
+  return a.x0 == x0 && a.y0 == y0 && a.x1 == x1 && a.y1 == y1;
+}
+
+/* Reads that must fail: -1, a message naming the file, and we are alive. */
+static void expect_fail(const char *path, int part, const char *why) {
+  reel_io_info_t info = {0};
+  reel_hostimg_t h = {0};
+  reel_io_read_opts_t o = {part, NULL, NULL};
+  const char *base = strrchr(path, '/') + 1;
+  reel_error_clear();
+  int rp = reel_io_probe(path, part, &info);
+  char pmsg[2048];
+  snprintf(pmsg, sizeof pmsg, "%s", reel_error_get());
+  reel_error_clear();
+  int rr = reel_io_read(path, &o, &h);
+  const char *rmsg = reel_error_get();
+  fprintf(stderr, "    %-40s part %d: %s\n", base, part, rmsg);
+  CHECK(rp == -1 && rr == -1);
+  CHECK(strstr(pmsg, base) != NULL);
+  CHECK(strstr(rmsg, base) != NULL);
+  CHECK(!why || strstr(rmsg, why) != NULL);
+  CHECK(h.px == NULL && info.chnames == NULL);
+  reel_error_clear();
+}
+
+/* Both EXR paths give the same bits (NaN and Inf included). */
+static void exr_paths_agree(const char *path, const reel_io_read_opts_t *o, int nch) {
+  reel_hostimg_t a = {0}, b = {0};
+  int ra = reel_exr_read(path, o, &a), rb = reel_exr_read_oiio(path, o, &b);
+  if (ra || rb) fprintf(stderr, "    %s\n", reel_error_get());
+  CHECK(ra == 0 && rb == 0);
+  if (!ra && !rb) {
+    CHECK(a.nch == nch && b.nch == nch);
+    CHECK(!memcmp(&a.data, &b.data, sizeof a.data) &&
+          !memcmp(&a.display, &b.display, sizeof a.display));
+    for (int c = 0; c < a.nch; c++) CHECK(!strcmp(a.ch[c], b.ch[c]));
+    CHECK(!memcmp(a.px, b.px, plane(&a) * a.nch * sizeof(float)));
+  }
+  reel_hostimg_clear(&a);
+  reel_hostimg_clear(&b);
+  reel_error_clear();
+}
+
+static double psnr_of(const reel_hostimg_t *a, const reel_hostimg_t *b);
+
+/* ---- an independent 10-bit decoder: DPX filled method A and Cineon's
+ * equivalent packing, three samples per 32-bit word at bits 22, 12, 2 ---- */
+
+static int decode10(const char *path, uint32_t off, int be, int w, int h, int nc, float *out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t words = ((size_t)w * nc + 2) / 3, n = words * 4 * h;
+  unsigned char *buf = malloc(n);
+  int ok = buf && !fseek(f, off, SEEK_SET) && fread(buf, 1, n, f) == n;
+  fclose(f);
+  for (int y = 0; ok && y < h; y++)
+    for (int k = 0; k < w * nc; k++) {
+      const unsigned char *p = buf + ((size_t)y * words + k / 3) * 4;
+      uint32_t v = be ? (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]
+                      : (uint32_t)p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
+      uint32_t code = v >> (22 - 10 * (k % 3)) & 1023;
+      out[(size_t)(k % nc) * w * h + (size_t)y * w + k / nc] = (float)code / 1023.0f;
+    }
+  free(buf);
+  return ok ? 0 : -1;
+}
+
+static void check10(const char *path, int part, uint32_t off, int be, int w, int h, int nc) {
+  reel_hostimg_t img = {0};
+  reel_io_read_opts_t o = {part, NULL, NULL};
+  float *ref = malloc(sizeof(float) * w * h * nc);
+  CHECK(ref && !decode10(path, off, be, w, h, nc, ref));
+  int r = reel_io_read(path, &o, &img);
+  if (r) fprintf(stderr, "    %s\n", reel_error_get());
+  CHECK(r == 0);
+  if (!r) {
+    CHECK(img.nch == nc && box_eq(img.data, 0, 0, w, h) && box_eq(img.display, 0, 0, w, h));
+    double md = 0;
+    for (size_t i = 0; i < (size_t)w * h * nc; i++) md = fmax(md, fabs(img.px[i] - ref[i]));
+    CHECK_NEAR(md, 0, 1e-6);
+    CHECK(!strcmp(img.ch[0], "R"));
+  }
+  reel_hostimg_clear(&img);
+  free(ref);
+  reel_error_clear();
+}
+
+/* ---- tests ---- */
+
+/* Every half value converts exactly (the F16C path or the table). */
+static void test_half(void) {
+  static uint16_t h[65536];
+  static float f[65536];
+  for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+  reel_io_half_to_float(h, f, 65536);
+  int bad = 0;
+  for (int i = 0; i < 65536; i++) {
+    int e = i >> 10 & 31, m = i & 1023;
+    float want = e == 31 ? (m ? NAN : INFINITY)
+                 : e     ? ldexpf(1 + m / 1024.f, e - 15)
+                         : ldexpf(m / 1024.f, -14);
+    if (i & 0x8000) want = -want;
+    if (isnan(want) ? !isnan(f[i]) : f[i] != want || signbit(f[i]) != signbit(want)) bad++;
+  }
+  CHECK(bad == 0);
+}
+
+static void test_bad_images(void) {
+  static const struct {
+    const char *name, *why;
+  } bad[] = {
+      {"bomb-46341.cin", "megapixel limit"},
+      {"bomb-46341.dpx", "megapixel limit"},
+      {"bomb-65500x65500.jpg", "megapixel limit"},
+      {"bomb.exr", "megapixel limit"},
+      {"bomb.png", "megapixel limit"},
+      {"broken_bitdepth.cin", "damaged"},
+      {"broken_bitdepth2.cin", "bit depth of 26"},
+      {"corrupt-exif.jpg", "Exif"},
+      {"corrupt-icc-4552.jpg", "ICC profile"},
+      {"corrupt1.tif", "past the end"},
+      {"crash-1709.tif", "past the end"},
+      {"crash-badusersize.dpx", "user data"},
+      {"crash-rawstrip-offset-past-eof.tif", "past the end"},
+  };
+  if (!conf) return;
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    expect_fail(cpath("bad-images", bad[i].name), 0, bad[i].why);
+  /* a crafted element OpenImageIO 2.4 decodes wrongly; its first element is sound */
+  const char *c1 = cpath("bad-images", "crash-1chan-10bit-filled-methodA.dpx");
+  expect_fail(c1, 1, "not a multiple of 3");
+  expect_fail(c1, 2, "does not exist");
+  check10(c1, 0, 2048, 0, 80, 60, 3);
+  /* valid files in that folder: bad.exr holds NaN and Inf pixels (for
+   * OpenImageIO's --fixnan tests); rowsperstrip-zero.exr is a sound 1x1 EXR
+   * whose stray "tiff:RowsPerStrip" attribute crashed OpenImageIO's TIFF
+   * writer. Both must read, identically through either EXR path. */
+  reel_io_read_opts_t o = {0, NULL, NULL};
+  exr_paths_agree(cpath("bad-images", "bad.exr"), &o, 3);
+  exr_paths_agree(cpath("bad-images", "rowsperstrip-zero.exr"), &o, 3);
+  reel_hostimg_t h = {0};
+  CHECK(!reel_io_read(cpath("bad-images", "bad.exr"), &o, &h));
+  int nonfinite = 0;
+  for (size_t i = 0; h.px && i < plane(&h) * h.nch; i++) nonfinite += !isfinite(h.px[i]);
+  CHECK(nonfinite > 0);
+  reel_hostimg_clear(&h);
+  /* not an image at all */
+  char junk[128];
+  snprintf(junk, sizeof junk, "%s/junk.exr", tmpdir);
+  FILE *f = fopen(junk, "w");
+  fputs("hello", f);
+  fclose(f);
+  expect_fail(junk, 0, "not an image file");
+  expect_fail("/nonexistent/x.dpx", 0, "cannot open");
+}
+
+static void test_exr_singlepart(void) {
+  if (!conf) return;
+  const char *p = cpath("images", "singlepart.0001.exr");
+  reel_io_info_t info = {0};
+  CHECK(!reel_io_probe(p, 0, &info));
+  /* oiiotool --info -v: 911 x 876, origin 654,245, full 2048 x 1556 */
+  fprintf(stderr, "    data (%d,%d)-(%d,%d) display (%d,%d)-(%d,%d), %d channels\n", info.data.x0,
+          info.data.y0, info.data.x1, info.data.y1, info.display.x0, info.display.y0,
+          info.display.x1, info.display.y1, info.nch);
+  CHECK(box_eq(info.data, 654, 245, 654 + 911, 245 + 876));
+  CHECK(box_eq(info.display, 0, 0, 2048, 1556));
+  CHECK(info.nch == 20 && !strcmp(info.chnames[0], "R") && !strcmp(info.chnames[3], "A"));
+  CHECK(!strcmp(info.format, "openexr") && !strcmp(info.pixeltype, "half"));
+  CHECK(reel_meta_get(&info.meta, "compression") &&
+        !strcmp(reel_meta_get(&info.meta, "compression"), "zips"));
+  reel_io_info_clear(&info);
+
+  reel_hostimg_t h = {0};
+  reel_io_read_opts_t all = {0, NULL, NULL};
+  CHECK(reel_io_read(p, &all, &h) == -1);
+  CHECK(strstr(reel_error_get(), "20 channels") && strstr(reel_error_get(), "layer"));
+  reel_error_clear();
+
+  reel_io_read_opts_t left = {0, "left", NULL};
+  CHECK(!reel_io_read(p, &left, &h));
+  CHECK(h.nch == 5 && !strcmp(h.ch[0], "R") && !strcmp(h.ch[1], "G") && !strcmp(h.ch[2], "B") &&
+        !strcmp(h.ch[3], "A") && !strcmp(h.ch[4], "Z"));
+  CHECK(box_eq(h.data, 654, 245, 1565, 1121));
+  reel_hostimg_clear(&h);
+  exr_paths_agree(p, &left, 5);
+  reel_io_read_opts_t some = {0, NULL, "Z,forward.left.u,G"};
+  exr_paths_agree(p, &some, 3);
+  reel_io_read_opts_t nolayer = {0, "nosuch", NULL};
+  CHECK(reel_io_read(p, &nolayer, &h) == -1 && strstr(reel_error_get(), "nosuch"));
+  reel_error_clear();
+}
+
+static void test_exr_tree(void) {
+  if (!conf) return;
+  const char *p = cpath("images", "Tree.exr");
+  reel_hostimg_t h = {0};
+  reel_io_read_opts_t o = {0, NULL, NULL};
+  CHECK(!reel_io_read(p, &o, &h));
+  CHECK(h.nch == 4 && !strcmp(h.ch[0], "R") && !strcmp(h.ch[3], "A"));
+  CHECK(box_eq(h.data, 0, 0, 928, 906) && box_eq(h.display, 0, 0, 928, 906));
+  CHECK(reel_meta_get(&h.meta, "reel:format") &&
+        !strcmp(reel_meta_get(&h.meta, "reel:pixeltype"), "half"));
+  reel_hostimg_clear(&h);
+  exr_paths_agree(p, &o, 4);
+  reel_io_read_opts_t rg = {0, NULL, "G,R"};
+  CHECK(!reel_io_read(p, &rg, &h) && h.nch == 2 && !strcmp(h.ch[0], "G"));
+  reel_hostimg_clear(&h);
+}
+
+static void test_dpx_cineon(void) {
+  if (!conf) return;
+  check10(cpath("images", "dpx_nuke_10bits_rgb.dpx"), 0, 2048, 1, 512, 512, 3);
+  check10(cpath("images", "dpx_nuke_16bits_rgba.dpx"), 0, 2048, 1, 512, 512, 4);
+  check10(cpath("images", "checker.cin"), 0, 32768, 1, 160, 90, 3);
+  reel_io_info_t info = {0};
+  CHECK(!reel_io_probe(cpath("images", "checker.cin"), 0, &info));
+  CHECK(!strcmp(info.format, "cineon") && !strcmp(info.pixeltype, "uint10") && info.nch == 3);
+  reel_io_info_clear(&info);
+  CHECK(!reel_io_probe(cpath("bad-images", "crash-1chan-10bit-filled-methodA.dpx"), 0, &info));
+  CHECK(info.nparts == 2 && !strcmp(info.format, "dpx"));
+  reel_io_info_clear(&info);
+  /* the format comes from the bytes, not the name */
+  char fake[128], cmd[1200];
+  snprintf(fake, sizeof fake, "%s/really_a_dpx.exr", tmpdir);
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", cpath("images", "dpx_nuke_10bits_rgb.dpx"), fake);
+  CHECK(!system(cmd));
+  check10(fake, 0, 2048, 1, 512, 512, 3);
+  /* and against OpenImageIO's own reading (oiiotool -d float, read back by
+   * the EXR path): its floats are 16-bit words over 65535 with the 10-bit
+   * code bit-replicated, up to 1.4e-5 from code/1023, so codes are compared */
+  static const char *const files[] = {"dpx_nuke_10bits_rgb.dpx", "dpx_nuke_16bits_rgba.dpx",
+                                      "checker.cin"};
+  if (system("command -v oiiotool >/dev/null 2>&1")) return;
+  for (int i = 0; i < 3; i++) {
+    char exr[128];
+    snprintf(exr, sizeof exr, "%s/oiio_%d.exr", tmpdir, i);
+    snprintf(cmd, sizeof cmd, "oiiotool '%s' -d float -o '%s'", cpath("images", files[i]), exr);
+    CHECK(!system(cmd));
+    reel_hostimg_t a = {0}, b = {0};
+    reel_io_read_opts_t o = {0, NULL, NULL};
+    CHECK(!reel_io_read(cpath("images", files[i]), &o, &a) && !reel_io_read(exr, &o, &b));
+    int bad = !a.px || !b.px || a.nch != b.nch;
+    for (size_t k = 0; !bad && k < plane(&a) * a.nch; k++) {
+      long code = lrintf(b.px[k] * 65535) >> 6;
+      bad += code != lrintf(a.px[k] * 1023) || fabsf(a.px[k] - (float)code / 1023.f) > 1e-6f;
+    }
+    CHECK(bad == 0);
+    reel_hostimg_clear(&a);
+    reel_hostimg_clear(&b);
+  }
+}
+
+/* Every compression and layout OpenEXRCore decodes here, written by
+ * oiiotool from Tree.exr, read identically by both EXR paths. */
+static void test_exr_variants(void) {
+  if (!conf) return;
+  if (system("command -v oiiotool >/dev/null 2>&1")) {
+    printf("skip EXR variants: oiiotool not found\n");
+    return;
+  }
+  static const char *const comps[] = {"none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a"};
+  const char *tree = cpath("images", "Tree.exr");
+  char out[256], cmd[1024];
+  reel_io_read_opts_t o = {0, NULL, NULL};
+  for (int tiled = 0; tiled < 2; tiled++)
+    for (size_t i = 0; i < sizeof comps / sizeof *comps; i++) {
+      snprintf(out, sizeof out, "%s/tree_%s_%s.exr", tmpdir, comps[i], tiled ? "tiled" : "scan");
+      snprintf(cmd, sizeof cmd,
+               "oiiotool '%s' --ch R,G,B,A,Z=0.25 -d half -d Z=float %s "
+               "--compression %s -o '%s'",
+               tree, tiled ? "--tile 64 48" : "", comps[i], out);
+      CHECK(!system(cmd));
+      exr_paths_agree(out, &o, 5);
+    }
+  /* DWAB through the fallback */
+  reel_hostimg_t a = {0}, b = {0};
+  snprintf(out, sizeof out, "%s/tree_dwab.exr", tmpdir);
+  snprintf(cmd, sizeof cmd, "oiiotool '%s' --compression dwab -o '%s'", tree, out);
+  CHECK(!system(cmd));
+  CHECK(!reel_io_read(out, &o, &b) && !reel_io_read(tree, &o, &a));
+  if (a.px && b.px) CHECK(a.nch == 4 && b.nch == 4 && psnr_of(&a, &b) > 35);
+  reel_hostimg_clear(&a);
+  reel_hostimg_clear(&b);
+  /* a UINT channel keeps its integer value (an object ID, not a level);
+   * oiiotool stores the float 7 as the normalised maximum, 2^32 - 1 */
+  snprintf(out, sizeof out, "%s/tree_id.exr", tmpdir);
+  snprintf(cmd, sizeof cmd, "oiiotool '%s' --ch R,G,B,A,ID=7 -d half -d ID=uint -o '%s'", tree,
+           out);
+  CHECK(!system(cmd));
+  reel_io_read_opts_t id = {0, NULL, "ID"};
+  CHECK(!reel_io_read(out, &id, &a) && a.nch == 1 && a.px[0] == 4294967295.f &&
+        a.px[plane(&a) - 1] == 4294967295.f);
+  reel_hostimg_clear(&a);
+  /* two parts: part 1 is Tree itself */
+  snprintf(out, sizeof out, "%s/tree_parts.exr", tmpdir);
+  snprintf(cmd, sizeof cmd, "oiiotool '%s' --ch R,G,B '%s' --siappend -o '%s'", tree, tree, out);
+  CHECK(!system(cmd));
+  reel_io_info_t info = {0};
+  CHECK(!reel_io_probe(out, 1, &info) && info.nparts == 2 && info.nch == 4);
+  reel_io_info_clear(&info);
+  reel_io_read_opts_t p1 = {1, NULL, NULL};
+  CHECK(!reel_io_read(out, &p1, &a) && !reel_io_read(tree, &o, &b));
+  CHECK(a.nch == 4 && b.nch == 4 && !memcmp(a.px, b.px, plane(&a) * 4 * sizeof(float)));
+  reel_hostimg_clear(&a);
+  reel_hostimg_clear(&b);
+  expect_fail(out, 2, "does not exist");
+}
+
+/* The forked decoder alone, without the header checks in front of it:
+ * OpenImageIO's abort, segfault and huge allocation become errors. */
+static void test_sandbox_alone(void) {
+  static const struct {
+    const char *name;
+    reel_fmt_t fmt;
+  } f[] = {{"broken_bitdepth2.cin", REEL_FMT_CINEON},
+           {"corrupt-icc-4552.jpg", REEL_FMT_JPEG},
+           {"crash-badusersize.dpx", REEL_FMT_DPX},
+           {"bomb.png", REEL_FMT_PNG}};
+  if (!conf) return;
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+    reel_io_hdr_t hdr = {f[i].fmt, 512, 512, 4, 1};
+    reel_hostimg_t h = {0};
+    reel_io_read_opts_t o = {0, NULL, NULL};
+    int r = reel_sandbox_read(cpath("bad-images", f[i].name), &hdr, &o, &h);
+    fprintf(stderr, "    %s\n", reel_error_get());
+    CHECK(r == -1 && strstr(reel_error_get(), f[i].name) && !h.px);
+    reel_error_clear();
+  }
+}
+
+typedef struct {
+  int id, fails;
+} worker_t;
+
+static void *reader(void *arg) {
+  worker_t *w = arg;
+  for (int i = 0; i < 4; i++) {
+    reel_hostimg_t h = {0};
+    reel_io_read_opts_t o = {0, NULL, NULL};
+    const char *p =
+        (w->id + i) % 2 ? cpath("images", "dpx_nuke_10bits_rgb.dpx") : cpath("images", "Tree.exr");
+    if (reel_io_read(p, &o, &h)) {
+      fprintf(stderr, "    thread %d: %s\n", w->id, reel_error_get());
+      w->fails++;
+    }
+    reel_hostimg_clear(&h);
+    if (w->id == 0) { /* and writes through OpenImageIO meanwhile */
+      char out[256];
+      snprintf(out, sizeof out, "%s/thread_%d.exr", tmpdir, i);
+      reel_hostimg_t s = {0};
+      reel_io_write_opts_t wo = {NULL, NULL, "zip", 0};
+      if (reel_io_read(cpath("images", "checker.cin"), &o, &s) || reel_io_write(out, &wo, &s)) {
+        fprintf(stderr, "    thread %d: %s\n", w->id, reel_error_get());
+        w->fails++;
+      }
+      reel_hostimg_clear(&s);
+    }
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  if (!conf) return;
+  pthread_t t[3];
+  worker_t w[3] = {{0, 0}, {1, 0}, {2, 0}};
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, reader, &w[i]);
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  CHECK(w[0].fails + w[1].fails + w[2].fails == 0);
+}
+
+/* ---- round trips ---- */
+
+static float half_round(float f) { /* float -> half (nearest even) -> float, normals and 0 */
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if (!(u & 0x7fffffff)) return f;
+  uint32_t e = (u >> 23 & 255), m = u & 0x7fffff;
+  if (e < 113) return f; /* not needed here */
+  uint32_t keep = m >> 13, rest = m & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (keep & 1))) keep++;
+  uint32_t r = (u & 0x80000000) | ((e << 23) + (keep << 13));
+  memcpy(&f, &r, 4);
+  return f;
+}
+
+static double psnr_of(const reel_hostimg_t *a, const reel_hostimg_t *b) {
+  double se = 0;
+  size_t n = plane(a) * a->nch;
+  for (size_t i = 0; i < n; i++) se += (a->px[i] - b->px[i]) * (double)(a->px[i] - b->px[i]);
+  return se ? 10 * log10(n / se) : 999;
+}
+
+static void roundtrip(const reel_hostimg_t *src, const char *name, const char *ext, const char *pt,
+                      const char *comp, const char *mode, double tol) {
+  char out[256];
+  snprintf(out, sizeof out, "%s/%s_%s_%s.%s", tmpdir, name, pt, comp ? comp : "def", ext);
+  reel_io_write_opts_t wo = {NULL, pt, comp, 0};
+  reel_hostimg_t back = {0};
+  reel_io_read_opts_t ro = {0, NULL, NULL};
+  int w = reel_io_write(out, &wo, src);
+  if (w) fprintf(stderr, "    write %s: %s\n", out, reel_error_get());
+  CHECK(w == 0);
+  int r = w ? -1 : reel_io_read(out, &ro, &back);
+  if (!w && r) fprintf(stderr, "    read %s: %s\n", out, reel_error_get());
+  CHECK(r == 0);
+  if (!r) {
+    CHECK(back.nch == src->nch && !memcmp(&back.data, &src->data, sizeof back.data));
+    double md = 0;
+    size_t n = plane(src) * src->nch;
+    for (size_t i = 0; i < n; i++) {
+      float want = !strcmp(mode, "half") ? half_round(src->px[i]) : src->px[i];
+      md = fmax(md, fabs(back.px[i] - want));
+    }
+    double q = psnr_of(src, &back);
+    fprintf(stderr, "    %-10s %-4s %-6s %-5s max |diff| %.3g  PSNR %.1f dB\n", name, ext, pt,
+            comp ? comp : "", md, q);
+    if (!strcmp(mode, "psnr"))
+      CHECK(q > tol);
+    else if (!strcmp(mode, "dwa"))
+      CHECK(q > 40 && md < tol);
+    else
+      CHECK_NEAR(md, 0, tol);
+  }
+  reel_hostimg_clear(&back);
+  reel_error_clear();
+}
+
+static void test_roundtrips(void) {
+  for (int i = 0; i < 2; i++) {
+    if (!exists(photos[i])) {
+      printf("skip round trips: %s not found (install python3-skimage)\n", photos[i]);
+      return;
+    }
+    reel_hostimg_t src = {0};
+    reel_io_read_opts_t o = {0, NULL, NULL};
+    CHECK(!reel_io_read(photos[i], &o, &src));
+    CHECK(src.nch == 3);
+    const char *name = i ? "chelsea" : "astronaut";
+    roundtrip(&src, name, "exr", "half", "none", "half", 0);
+    roundtrip(&src, name, "exr", "half", "zip", "half", 0);
+    roundtrip(&src, name, "exr", "half", "piz", "half", 0);
+    roundtrip(&src, name, "exr", "half", "dwaa", "dwa", 0.05);
+    roundtrip(&src, name, "exr", "float", "zips", "exact", 0);
+    roundtrip(&src, name, "dpx", "uint10", NULL, "exact", 0.5 / 1023 + 1e-7);
+    roundtrip(&src, name, "tif", "uint16", "zip", "exact", 0.5 / 65535 + 1e-7);
+    roundtrip(&src, name, "png", "uint8", NULL, "exact", 0);
+    roundtrip(&src, name, "png", "uint16", NULL, "exact", 0.5 / 65535 + 1e-7);
+    roundtrip(&src, name, "dpx", "uint16", NULL, "exact", 0.5 / 65535 + 1e-7);
+    roundtrip(&src, name, "jpg", "uint8", NULL, "psnr", 35);
+    reel_hostimg_clear(&src);
+  }
+}
+
+static void make(reel_hostimg_t *h, int nch, reel_box_t data, reel_box_t display) {
+  memset(h, 0, sizeof *h);
+  h->nch = nch;
+  for (int c = 0; c < nch; c++)
+    snprintf(h->ch[c], REEL_CHNAME, "%s", (const char *[]){"R", "G", "B", "A"}[c]);
+  h->data = data;
+  h->display = display;
+  size_t n = plane(h);
+  h->px = reel_pool_alloc(n * nch * sizeof(float));
+  for (size_t i = 0; i < n * nch; i++) h->px[i] = (float)(i % 1000) / 1000.f;
+}
+
+static void test_windows_and_meta(void) {
+  reel_hostimg_t h, back = {0};
+  make(&h, 4, (reel_box_t){10, 20, 110, 70}, (reel_box_t){0, 0, 200, 100});
+  reel_meta_set(&h.meta, "reel:graph", "graphs/r1.lua: Read -> Grade -> Write");
+  reel_meta_set(&h.meta, "reel:colorspace", "ACEScg");
+  reel_meta_set(&h.meta, "chromaticities",
+                "0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767");
+  reel_meta_set(&h.meta, "DateTime", "2026:11:24 12:00:00");
+  reel_meta_set(&h.meta, "reel:format", "png"); /* a source file's, never written */
+  char out[256];
+  snprintf(out, sizeof out, "%s/win.exr", tmpdir);
+  reel_io_write_opts_t wo = {NULL, "float", "zip", 0};
+  reel_io_read_opts_t ro = {0, NULL, NULL};
+  CHECK(!reel_io_write(out, &wo, &h));
+  CHECK(!reel_io_read(out, &ro, &back));
+  CHECK(box_eq(back.data, 10, 20, 110, 70) && box_eq(back.display, 0, 0, 200, 100));
+  CHECK(back.nch == 4 && !memcmp(back.px, h.px, plane(&h) * 4 * sizeof(float)));
+  const char *g = reel_meta_get(&back.meta, "reel:graph");
+  CHECK(g && !strcmp(g, "graphs/r1.lua: Read -> Grade -> Write"));
+  CHECK(reel_meta_get(&back.meta, "oiio:ColorSpace") &&
+        !strcmp(reel_meta_get(&back.meta, "oiio:ColorSpace"), "ACEScg"));
+  CHECK(!strcmp(reel_meta_get(&back.meta, "reel:format"), "openexr"));
+  const char *chr = reel_meta_get(&back.meta, "chromaticities");
+  float c[8] = {0};
+  CHECK(chr &&
+        sscanf(chr, "%f, %f, %f, %f, %f, %f, %f, %f", c, c + 1, c + 2, c + 3, c + 4, c + 5, c + 6,
+               c + 7) == 8 &&
+        c[0] == 0.713f && c[7] == 0.33767f);
+  CHECK(reel_meta_get(&back.meta, "DateTime") &&
+        !strcmp(reel_meta_get(&back.meta, "DateTime"), "2026:11:24 12:00:00"));
+  reel_hostimg_clear(&back);
+  /* a format without windows gets the display window, black outside data */
+  snprintf(out, sizeof out, "%s/win.tif", tmpdir);
+  wo = (reel_io_write_opts_t){NULL, "float", NULL, 0};
+  CHECK(!reel_io_write(out, &wo, &h));
+  CHECK(!reel_io_read(out, &ro, &back));
+  CHECK(box_eq(back.data, 0, 0, 200, 100) && box_eq(back.display, 0, 0, 200, 100));
+  if (back.px) {
+    CHECK(back.px[0] == 0 && back.px[20 * 200 + 10] == h.px[0]);
+    CHECK(back.px[3 * 20000 + 69 * 200 + 109] == h.px[3 * 5000 + 4999]);
+  }
+  reel_hostimg_clear(&back);
+  reel_hostimg_clear(&h);
+}
+
+static int temps_left(void) {
+  DIR *d = opendir(tmpdir);
+  struct dirent *e;
+  int n = 0;
+  while (d && (e = readdir(d)))
+    if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp-")) n++;
+  if (d) closedir(d);
+  return n;
+}
+
+static void test_atomic_write(void) {
+  reel_hostimg_t h;
+  make(&h, 3, (reel_box_t){0, 0, 64, 48}, (reel_box_t){0, 0, 64, 48});
+  reel_io_write_opts_t wo = {NULL, NULL, NULL, 0};
+  char out[300], dir[256];
+  CHECK(temps_left() == 0);
+  /* missing directory */
+  snprintf(out, sizeof out, "%s/nosuchdir/f.exr", tmpdir);
+  CHECK(reel_io_write(out, &wo, &h) == -1 && strstr(reel_error_get(), "does not exist"));
+  CHECK(!exists(out));
+  reel_error_clear();
+  /* read-only directory (root ignores modes: then a path no one can create in) */
+  snprintf(dir, sizeof dir, "%s/ro", tmpdir);
+  mkdir(dir, 0555);
+  snprintf(out, sizeof out, "%s/f.exr", geteuid() ? dir : "/proc");
+  int r = reel_io_write(out, &wo, &h);
+  fprintf(stderr, "    %s\n", reel_error_get());
+  CHECK(r == -1 && strstr(reel_error_get(), out));
+  CHECK(!exists(out));
+  reel_error_clear();
+  rmdir(dir);
+  /* the rename fails (a directory is in the way): no temporary is left */
+  snprintf(out, sizeof out, "%s/isdir.exr", tmpdir);
+  mkdir(out, 0755);
+  CHECK(reel_io_write(out, &wo, &h) == -1);
+  reel_error_clear();
+  rmdir(out);
+  /* replacing a file; bad options write nothing */
+  snprintf(out, sizeof out, "%s/a.png", tmpdir);
+  CHECK(!reel_io_write(out, &wo, &h) && !reel_io_write(out, &wo, &h));
+  reel_io_write_opts_t bad = {NULL, "half", NULL, 0};
+  snprintf(out, sizeof out, "%s/b.png", tmpdir);
+  CHECK(reel_io_write(out, &bad, &h) == -1 && strstr(reel_error_get(), "half") && !exists(out));
+  reel_error_clear();
+  snprintf(out, sizeof out, "%s/c.cin", tmpdir);
+  CHECK(reel_io_write(out, &wo, &h) == -1 && !exists(out));
+  reel_error_clear();
+  CHECK(temps_left() == 0);
+  reel_hostimg_clear(&h);
+}
+
+int main(void) {
+  const char *env = getenv("REEL_CONFORMANCE");
+  conf = env && *env ? env : "../shared/conformance";
+  if (!exists(conf)) {
+    printf("skip conformance tests: %s not found (set REEL_CONFORMANCE)\n", conf);
+    conf = NULL;
+  }
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/reel-test-io-XXXXXX");
+  if (!mkdtemp(tmpdir)) return 1;
+  RUN(test_half);
+  RUN(test_bad_images);
+  RUN(test_exr_singlepart);
+  RUN(test_exr_tree);
+  RUN(test_dpx_cineon);
+  RUN(test_exr_variants);
+  RUN(test_sandbox_alone);
+  RUN(test_threads);
+  RUN(test_roundtrips);
+  RUN(test_windows_and_meta);
+  RUN(test_atomic_write);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
+  TEST_END();
+}
