@@ -69,6 +69,11 @@ build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
 
+# In-process timing drivers that bench/*.py scripts call.
+build/bench/%: bench/%.c build/libreel.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS) -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
+
 deps:
 	@tools/install-deps.sh
 
