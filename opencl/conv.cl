@@ -1,0 +1,71 @@
+/* Convolutions (Blur, Sharpen, Convolve): separable passes and a direct 2-D
+ * kernel over zero-padded planar float32 copies, so the inner loops never
+ * test borders. Each work-item computes 16 horizontally adjacent outputs as
+ * one float16: PoCL does not vectorise across work-items when the body holds
+ * a loop, explicit vectors do. Weights are applied as written (correlation,
+ * like OpenCV's filter2D and Nuke's Matrix); sums run in float. */
+
+#define CONV_V 16
+
+/* Writes the first n (1..16) lanes of v to d. */
+static inline void conv_store(__global float *d, float16 v, int n) {
+  if (n >= CONV_V) {
+    vstore16(v, 0, d);
+    return;
+  }
+  float t[CONV_V];
+  vstore16(v, 0, t);
+  for (int i = 0; i < n; i++) d[i] = t[i];
+}
+
+/* Horizontal pass: dst(x, row) = sum_t k[t] * src(x + t, row) for rows of all
+ * planes stacked (nrows = nch * h). src rows are sw floats, dst rows dw
+ * (dw and sw - ntaps + 1 are multiples of 16, so whole vectors are written). */
+__kernel void conv_h(__global const float *src, int sw, __global float *dst, int dw, int nrows,
+                     __constant const float *k, int ntaps) {
+  int x = GID_X * CONV_V, row = GID_Y;
+  if (x >= dw || row >= nrows) return;
+  __global const float *s = src + (size_t)row * sw + x;
+  float16 acc = 0.0f;
+  for (int t = 0; t < ntaps; t++) acc += k[t] * vload16(0, s + t);
+  vstore16(acc, 0, dst + (size_t)row * dw + x);
+}
+
+/* Vertical pass of a separable filter, and the mix of Sharpen.
+ * src: planes of sh rows of sw floats (the horizontal result, unpadded in y:
+ * rows outside 0..sh-1 are zero, so each work-item clamps its tap range, the
+ * same for all 16 lanes). Output row y reads src rows y + t - 2r, t = 0..2r
+ * (ntaps = 2r + 1): the output is grown by r on each side.
+ * With a != 0, out = a * orig + b * filtered, orig being the padded input
+ * (rows of ow floats, sh rows, its pixel (x + ox, y - r) under output (x, y)). */
+__kernel void conv_v(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                     int dh, int nch, __constant const float *k, int ntaps,
+                     __global const float *orig, int ow, int ox, float a, float b) {
+  int x = GID_X * CONV_V, y = GID_Y, c = get_global_id(2);
+  if (x >= dw || y >= dh || c >= nch) return;
+  int r2 = ntaps - 1;
+  int t0 = max(0, r2 - y), t1 = min(ntaps, sh + r2 - y);
+  __global const float *s = src + (size_t)c * sh * sw + x;
+  float16 acc = 0.0f;
+  for (int t = t0; t < t1; t++) acc += k[t] * vload16(0, s + (size_t)(y + t - r2) * sw);
+  if (a != 0.0f) {
+    int yo = y - r2 / 2;
+    float16 o = 0.0f;
+    if (yo >= 0 && yo < sh) o = vload16(0, orig + ((size_t)c * sh + yo) * ow + x + ox);
+    acc = a * o + b * acc;
+  }
+  conv_store(dst + ((size_t)c * dh + y) * dw + x, acc, dw - x);
+}
+
+/* Direct 2-D filter: dst(x, y) = sum_{j,i} k[j * kw + i] * src(x + i, y + j)
+ * over a source padded on all sides (planes of sh rows of sw floats). */
+__kernel void conv_2d(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                      int dh, int nch, __constant const float *k, int kw, int kh) {
+  int x = GID_X * CONV_V, y = GID_Y, c = get_global_id(2);
+  if (x >= dw || y >= dh || c >= nch) return;
+  __global const float *s = src + ((size_t)c * sh + y) * sw + x;
+  float16 acc = 0.0f;
+  for (int j = 0; j < kh; j++, s += sw)
+    for (int i = 0; i < kw; i++) acc += k[j * kw + i] * vload16(0, s + i);
+  conv_store(dst + ((size_t)c * dh + y) * dw + x, acc, dw - x);
+}
