@@ -20,7 +20,7 @@ reel_image_t *filter_pad(const reel_image_t *src, reel_box_t box) {
 }
 
 int filter_gauss_radius(double size) {
-  return size > 0 ? (int)ceil(3.0 * size / 2.4) : 0;
+  return size > 0 ? (int)ceil(1.25 * size) : 0; /* 3 sigma; 1.25 is exact in binary */
 }
 
 void filter_gauss_weights(double size, int radius, float *w) {

@@ -14,8 +14,9 @@ static inline int filter_round(int n, int m) { return (n + m - 1) / m * m; }
 reel_image_t *filter_pad(const reel_image_t *src, reel_box_t box);
 
 /* The Gaussian of a Blur size, as Nuke's Blur: size is the filter's width in
- * pixels and the standard deviation is size / 2.4. Taps reach ceil(3 sigma)
- * pixels each side (0 for size 0); weights (2 * radius + 1) sum to 1. */
+ * pixels and the standard deviation is size / 2.4. Taps reach 3 sigma,
+ * ceil(1.25 size) pixels each side (0 for size 0); the 2 * radius + 1
+ * weights are the Gaussian at whole pixels, normalised to sum 1. */
 int filter_gauss_radius(double size);
 void filter_gauss_weights(double size, int radius, float *w);
 

@@ -19,6 +19,8 @@
 #include "filter_util.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,13 +115,11 @@ static void sort(net_t *g, const int *x, int n, int *out) {
   merge(g, t, h, t + h, n - h, out);
 }
 
-/* Window row i of the tile (0..TILE+2r-1), sorted. */
+/* Window row i of the tile (0..TILE+2r-1), sorted: LOAD variables of its
+ * ranks, filled by the row-sorting loop that starts the kernel. */
 static const int *row(net_t *g, int i) {
-  if (!g->row[i] && (g->row[i] = malloc(sizeof(int) * (size_t)g->k))) {
-    int x[64];
-    for (int j = 0; j < g->k; j++) x[j] = add(g, LOAD, i, j);
-    sort(g, x, g->k, g->row[i]);
-  }
+  if (!g->row[i] && (g->row[i] = malloc(sizeof(int) * (size_t)g->k)))
+    for (int j = 0; j < g->k; j++) g->row[i][j] = add(g, LOAD, i, j);
   if (!g->row[i]) g->bad = 1;
   return g->row[i];
 }
@@ -197,52 +197,82 @@ static void tile(net_t *g, int a, int b, int plo, int phi, const int *L, int nL,
   free(all);
 }
 
-/* OpenCL source of kernel median_r<r>: opencl/median.cl, then the network as
- * straight-line code (unused comparators dropped, each row loaded right
- * before its first use). Malloc'd, or NULL with reel_error. */
-static char *generate(int r) {
-  net_t g = {.r = r, .k = 2 * r + 1};
-  reel_buf_t b = {0};
-  char *mark = NULL, line[256];
-  const char *pre = reel_cl_family_source("median");
-  tile(&g, 0, TILE, 1, 0, NULL, 0, 0);
-  if (g.bad || !pre || !(mark = calloc((size_t)g.n + 1, 2))) goto fail;
-  char *done = mark + g.n;
-  for (int t = 0; t < TILE; t++) mark[g.out[t]] = 1;
-  for (int i = g.n - 1; i >= 0; i--)
-    if (mark[i] && g.v[i].kind != LOAD) mark[g.v[i].a] = mark[g.v[i].b] = 1;
-  if (reel_buf_put(&b, pre, strlen(pre))) goto fail;
-  int len = snprintf(line, sizeof line,
-                     "\n__kernel void median_r%d(__global const float *src, int pw, int pplane,\n"
-                     "    __global float *dst, int w, int h) {\n  MEDIAN_BEGIN(%d)\n",
-                     r, TILE);
-  if (reel_buf_put(&b, line, (size_t)len)) goto fail;
-  for (int i = 0; i < g.n; i++) {
-    var_t *v = &g.v[i];
-    if (!mark[i] || v->kind == LOAD) continue;
-    for (int s = 0; s < 2; s++) {
+static int put(reel_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(reel_buf_t *b, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  return len < 0 || len >= (int)sizeof line || reel_buf_put(b, line, (size_t)len) ? -1 : 0;
+}
+
+/* Appends g's variables marked live as statements "float16 <pfx>N = ...",
+ * each load (format `load` of row, column) right before its first use. */
+static int emit(reel_buf_t *b, const net_t *g, const char *live, char pfx, const char *load) {
+  char *done = calloc((size_t)g->n + 1, 1);
+  int rc = done ? 0 : -1;
+  for (int i = 0; i < g->n && !rc; i++) {
+    const var_t *v = &g->v[i];
+    if (!live[i] || v->kind == LOAD) continue;
+    for (int s = 0; s < 2 && !rc; s++) {
       int a = s ? v->b : v->a;
-      if (g.v[a].kind != LOAD || done[a]) continue;
+      if (g->v[a].kind != LOAD || done[a]) continue;
       done[a] = 1;
-      len = snprintf(line, sizeof line, "  float16 v%d = LD(%d, %d);\n", a, g.v[a].a, g.v[a].b);
-      if (reel_buf_put(&b, line, (size_t)len)) goto fail;
+      rc = put(b, "  float16 %c%d = ", pfx, a) || put(b, load, g->v[a].a, g->v[a].b) ||
+           put(b, ";\n");
     }
-    len = snprintf(line, sizeof line, "  float16 v%d = %s(v%d, v%d);\n", i,
-                   v->kind == MIN ? "MN" : "MX", v->a, v->b);
-    if (reel_buf_put(&b, line, (size_t)len)) goto fail;
+    if (!rc)
+      rc = put(b, "  float16 %c%d = %s(%c%d, %c%d);\n", pfx, i, v->kind == MIN ? "MN" : "MX", pfx,
+               v->a, pfx, v->b);
   }
-  for (int t = 0; t < TILE; t++) {
-    len = snprintf(line, sizeof line, "  ST(%d, v%d);\n", t, g.out[t]);
-    if (reel_buf_put(&b, line, (size_t)len)) goto fail;
-  }
+  free(done);
+  return rc;
+}
+
+/* OpenCL source of kernel median_r<r>: opencl/median.cl, a loop that sorts
+ * the tile's window rows into R (one sorting network, so the code stays
+ * small), then the merging network as straight-line code, with unused
+ * comparators dropped. Malloc'd, or NULL with reel_error. */
+static char *generate(int r) {
+  int k = 2 * r + 1, nrows = TILE + 2 * r, sorted[32], x[32];
+  net_t g = {.r = r, .k = k}, rs = {.r = r, .k = k};
+  reel_buf_t b = {0};
+  char *live = NULL;
+  const char *pre = reel_cl_family_source("median");
+  /* the row sort: all outputs used */
+  for (int j = 0; j < k; j++) x[j] = add(&rs, LOAD, 0, j);
+  sort(&rs, x, k, sorted);
+  /* the merging network and what it uses */
+  tile(&g, 0, TILE, 1, 0, NULL, 0, 0);
+  if (g.bad || rs.bad || !pre || !(live = calloc((size_t)(g.n > rs.n ? g.n : rs.n) + 1, 1)))
+    goto fail;
+  if (reel_buf_put(&b, pre, strlen(pre)) ||
+      put(&b, "\n__kernel void median_r%d(__global const float *src, int pw, int pplane,\n", r) ||
+      put(&b, "    __global float *dst, int w, int h) {\n  MEDIAN_BEGIN(%d)\n", TILE) ||
+      put(&b, "  float16 R[%d][%d];\n  for (int i = 0; i < %d; i++) {\n", nrows, k, nrows))
+    goto fail;
+  memset(live, 1, (size_t)rs.n);
+  if (emit(&b, &rs, live, 'x', "LD(i + %d, %d)")) goto fail;
+  for (int j = 0; j < k; j++)
+    if (put(&b, "  R[i][%d] = x%d;\n", j, sorted[j])) goto fail;
+  if (put(&b, "  }\n")) goto fail;
+  memset(live, 0, (size_t)g.n);
+  for (int t = 0; t < TILE; t++) live[g.out[t]] = 1;
+  for (int i = g.n - 1; i >= 0; i--)
+    if (live[i] && g.v[i].kind != LOAD) live[g.v[i].a] = live[g.v[i].b] = 1;
+  if (emit(&b, &g, live, 'v', "R[%d][%d]")) goto fail;
+  for (int t = 0; t < TILE; t++)
+    if (put(&b, "  ST(%d, v%d);\n", t, g.out[t])) goto fail;
   if (reel_buf_put(&b, "}\n", 3)) goto fail;
   goto out;
 fail:
   reel_buf_free(&b);
   reel_error(REEL_EIO, "out of memory generating the median network");
 out:
-  free(mark);
+  free(live);
   free(g.v);
+  free(rs.v);
   for (int i = 0; i < TILE + 30; i++) free(g.row[i]);
   return (char *)b.p;
 }
