@@ -43,6 +43,6 @@ const reel_node_desc_t reel_node_blur = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .psize = sizeof(blur_t),
-    .kernels = "conv image",
+    .kernels = "conv",
     .eval = eval,
 };

@@ -111,7 +111,7 @@ const reel_node_desc_t reel_node_convolve = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .psize = sizeof(convolve_t),
-    .kernels = "conv image",
+    .kernels = "conv",
     .check = check,
     .eval = eval,
 };

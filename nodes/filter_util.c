@@ -1,7 +1,7 @@
-/* Filter helpers (see filter_util.h): padded copies through the image
- * family's copy kernel, Gaussian weights, and the passes of opencl/conv.cl.
- * Every pass computes 16 pixels per work-item, so scratch rows are rounded
- * up to 16 and read past the last pixel land in zero padding. */
+/* Filter helpers (see filter_util.h): padded copies, Gaussian weights and
+ * the passes of opencl/conv.cl. Every pass computes 16 pixels per
+ * work-item, so scratch rows are rounded up to 16 and reads past the last
+ * pixel land in zero padding. */
 #include "filter_util.h"
 
 #include <math.h>
@@ -12,7 +12,21 @@ reel_image_t *filter_pad(const reel_image_t *src, reel_box_t box) {
   const char *names[REEL_MAXCH];
   for (int c = 0; c < src->nch; c++) names[c] = src->ch[c];
   reel_image_t *pad = reel_image_new(src->cl, src->nch, names, box, src->display);
-  if (pad && reel_image_copy_from(pad, src, 0, 0)) {
+  if (!pad || !pad->mem) return pad;
+  int rc;
+  if (!src->mem) {
+    rc = reel_cl_fill0(pad->cl, pad->mem, 0, reel_image_bytes(pad));
+  } else {
+    cl_kernel k = reel_cl_kernel(pad->cl, "conv", "conv_pad");
+    int sw = reel_image_w(src), sh = reel_image_h(src), dw = reel_image_w(pad),
+        dh = reel_image_h(pad), dx = box.x0 - src->data.x0, dy = box.y0 - src->data.y0;
+    size_t g[3] = {(size_t)(dw + V - 1) / V, (size_t)dh, (size_t)src->nch}, l[3] = {8, 1, 1};
+    rc = !k || reel_cl_args(k, 8, REEL_ARG(src->mem), REEL_ARG(sw), REEL_ARG(sh),
+                            REEL_ARG(pad->mem), REEL_ARG(dw), REEL_ARG(dh), REEL_ARG(dx),
+                            REEL_ARG(dy)) ||
+         reel_cl_run(pad->cl, k, 3, g, l);
+  }
+  if (rc) {
     reel_image_unref(pad);
     return NULL;
   }

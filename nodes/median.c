@@ -337,6 +337,6 @@ const reel_node_desc_t reel_node_median = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .psize = sizeof(median_t),
-    .kernels = "median image",
+    .kernels = "median conv",
     .eval = eval,
 };

@@ -42,6 +42,6 @@ const reel_node_desc_t reel_node_sharpen = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .psize = sizeof(sharpen_t),
-    .kernels = "conv image",
+    .kernels = "conv",
     .eval = eval,
 };

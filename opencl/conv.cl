@@ -18,6 +18,27 @@ static inline void conv_store(__global float *d, float16 v, int n) {
   for (int i = 0; i < n; i++) d[i] = t[i];
 }
 
+/* Zero-padded copy: dst(x, y) = src(x + dx, y + dy) inside src (sw x sh),
+ * else 0, for planes of dw x dh (channel = dimension 2). */
+__kernel void conv_pad(__global const float *src, int sw, int sh, __global float *dst, int dw,
+                       int dh, int dx, int dy) {
+  int x = GID_X * CONV_V, y = GID_Y, c = get_global_id(2);
+  if (x >= dw || y >= dh) return;
+  int sx = x + dx, sy = y + dy;
+  float16 v = 0.0f;
+  if (sy >= 0 && sy < sh) {
+    __global const float *s = src + ((size_t)c * sh + sy) * sw;
+    if (sx >= 0 && sx + CONV_V <= sw) {
+      v = vload16(0, s + sx);
+    } else {
+      float t[CONV_V];
+      for (int i = 0; i < CONV_V; i++) t[i] = sx + i >= 0 && sx + i < sw ? s[sx + i] : 0.0f;
+      v = vload16(0, t);
+    }
+  }
+  conv_store(dst + ((size_t)c * dh + y) * dw + x, v, dw - x);
+}
+
 /* Horizontal pass: dst(x, row) = sum_t k[t] * src(x + t, row) for rows of all
  * planes stacked (nrows = nch * h). src rows are sw floats, dst rows dw
  * (dw and sw - ntaps + 1 are multiples of 16, so whole vectors are written). */
