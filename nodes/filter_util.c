@@ -6,7 +6,8 @@
 
 #include <math.h>
 
-#define V 16
+#define V 16 /* pixels per work-item: CONV_V */
+#define T 8  /* rows per work-item of conv_v and conv_2d: CONV_T */
 
 reel_image_t *filter_pad(const reel_image_t *src, reel_box_t box) {
   const char *names[REEL_MAXCH];
@@ -95,7 +96,8 @@ reel_image_t *filter_gauss(reel_image_t *src, double size, float a, float b) {
       reel_cl_run(cl, kh, 2, gh, lh))
     goto out;
   /* vertical pass (and Sharpen's mix with the input) */
-  size_t gv[3] = {(size_t)(wo + V - 1) / V, (size_t)ho, (size_t)nch}, lv[3] = {8, 1, 1};
+  size_t gv[3] = {(size_t)(wo + V - 1) / V, (size_t)(ho + T - 1) / T, (size_t)nch};
+  size_t lv[3] = {8, 1, 1};
   if (reel_cl_args(kv, 14, REEL_ARG(hbuf), REEL_ARG(hw), REEL_ARG(hi), REEL_ARG(out->mem),
                    REEL_ARG(wo), REEL_ARG(ho), REEL_ARG(nch), REEL_ARG(kbuf), REEL_ARG(ntaps),
                    REEL_ARG(pad->mem), REEL_ARG(sw), REEL_ARG(ox), REEL_ARG(a), REEL_ARG(b)) ||
@@ -125,13 +127,14 @@ reel_image_t *filter_conv2d(reel_image_t *src, const float *k, int kw, int kh) {
   if (!src->mem) return out;
   reel_cl_t *cl = src->cl;
   int wo = reel_box_w(od), ho = reel_box_h(od), nch = src->nch;
-  int sw = filter_round(wo, V) + kw - 1, sh = ho + kh - 1;
+  int sw = filter_round(wo, V) + kw - 1, sh = filter_round(ho, T) + kh - 1;
   int px0 = od.x0 - cx, py0 = od.y0 - cy;
   if (!(pad = filter_pad(src, (reel_box_t){px0, py0, px0 + sw, py0 + sh}))) goto out;
   if (!(kbuf = upload(cl, k, kw * kh))) goto out;
   cl_kernel k2 = reel_cl_kernel(cl, "conv", "conv_2d");
   if (!k2) goto out;
-  size_t g[3] = {(size_t)(wo + V - 1) / V, (size_t)ho, (size_t)nch}, l[3] = {8, 1, 1};
+  size_t g[3] = {(size_t)(wo + V - 1) / V, (size_t)(ho + T - 1) / T, (size_t)nch};
+  size_t l[3] = {8, 1, 1};
   if (reel_cl_args(k2, 10, REEL_ARG(pad->mem), REEL_ARG(sw), REEL_ARG(sh), REEL_ARG(out->mem),
                    REEL_ARG(wo), REEL_ARG(ho), REEL_ARG(nch), REEL_ARG(kbuf), REEL_ARG(kw),
                    REEL_ARG(kh)) ||

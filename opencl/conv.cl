@@ -52,41 +52,64 @@ __kernel void conv_h(__global const float *src, int sw, __global float *dst, int
   vstore16(acc, 0, dst + (size_t)row * dw + x);
 }
 
+/* The vertical and 2-D passes compute CONV_T rows of 16 pixels per
+ * work-item, so each source row loaded serves up to CONV_T outputs. */
+#define CONV_T 8
+#define CONV_ACC(t, w) acc##t += (w) * v
+#define CONV_EACH(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define CONV_DECL(t) float16 acc##t = 0.0f;
+
 /* Vertical pass of a separable filter, and the mix of Sharpen.
  * src: planes of sh rows of sw floats (the horizontal result, unpadded in y:
- * rows outside 0..sh-1 are zero, so each work-item clamps its tap range, the
- * same for all 16 lanes). Output row y reads src rows y + t - 2r, t = 0..2r
+ * rows outside 0..sh-1 are zero, so the row range is clamped, the same for
+ * all 16 lanes). Output row y reads src rows y + t - 2r, t = 0..2r
  * (ntaps = 2r + 1): the output is grown by r on each side.
  * With a != 0, out = a * orig + b * filtered, orig being the padded input
  * (rows of ow floats, sh rows, its pixel (x + ox, y - r) under output (x, y)). */
 __kernel void conv_v(__global const float *src, int sw, int sh, __global float *dst, int dw,
                      int dh, int nch, __constant const float *k, int ntaps,
                      __global const float *orig, int ow, int ox, float a, float b) {
-  int x = GID_X * CONV_V, y = GID_Y, c = get_global_id(2);
-  if (x >= dw || y >= dh || c >= nch) return;
+  int x = GID_X * CONV_V, y0 = GID_Y * CONV_T, c = get_global_id(2);
+  if (x >= dw || y0 >= dh || c >= nch) return;
   int r2 = ntaps - 1;
-  int t0 = max(0, r2 - y), t1 = min(ntaps, sh + r2 - y);
   __global const float *s = src + (size_t)c * sh * sw + x;
-  float16 acc = 0.0f;
-  for (int t = t0; t < t1; t++) acc += k[t] * vload16(0, s + (size_t)(y + t - r2) * sw);
-  if (a != 0.0f) {
-    int yo = y - r2 / 2;
-    float16 o = 0.0f;
-    if (yo >= 0 && yo < sh) o = vload16(0, orig + ((size_t)c * sh + yo) * ow + x + ox);
-    acc = a * o + b * acc;
+  CONV_EACH(CONV_DECL)
+  /* source row q feeds output y0 + t with tap q - y0 + r2 - t */
+  for (int q = max(0, y0 - r2); q < min(sh, y0 + CONV_T); q++) {
+    float16 v = vload16(0, s + (size_t)q * sw);
+    int t0 = q - y0 + r2;
+#define CONV_V1(t) if (t0 - t >= 0 && t0 - t < ntaps) CONV_ACC(t, k[t0 - t]);
+    CONV_EACH(CONV_V1)
   }
-  conv_store(dst + ((size_t)c * dh + y) * dw + x, acc, dw - x);
+#define CONV_VOUT(t)                                                                  \
+  if (y0 + t < dh) {                                                                  \
+    int yo = y0 + t - r2 / 2;                                                         \
+    float16 o = 0.0f;                                                                 \
+    if (a != 0.0f && yo >= 0 && yo < sh)                                              \
+      o = vload16(0, orig + ((size_t)c * sh + yo) * ow + x + ox);                     \
+    conv_store(dst + ((size_t)c * dh + y0 + t) * dw + x, a != 0.0f ? a * o + b * acc##t : acc##t, \
+               dw - x);                                                               \
+  }
+  CONV_EACH(CONV_VOUT)
 }
 
 /* Direct 2-D filter: dst(x, y) = sum_{j,i} k[j * kw + i] * src(x + i, y + j)
- * over a source padded on all sides (planes of sh rows of sw floats). */
+ * over a source padded on all sides (planes of sh rows of sw floats, sh >=
+ * dh rounded up to CONV_T, plus kh - 1). */
 __kernel void conv_2d(__global const float *src, int sw, int sh, __global float *dst, int dw,
                       int dh, int nch, __constant const float *k, int kw, int kh) {
-  int x = GID_X * CONV_V, y = GID_Y, c = get_global_id(2);
-  if (x >= dw || y >= dh || c >= nch) return;
-  __global const float *s = src + ((size_t)c * sh + y) * sw + x;
-  float16 acc = 0.0f;
-  for (int j = 0; j < kh; j++, s += sw)
-    for (int i = 0; i < kw; i++) acc += k[j * kw + i] * vload16(0, s + i);
-  conv_store(dst + ((size_t)c * dh + y) * dw + x, acc, dw - x);
+  int x = GID_X * CONV_V, y0 = GID_Y * CONV_T, c = get_global_id(2);
+  if (x >= dw || y0 >= dh || c >= nch) return;
+  __global const float *s = src + ((size_t)c * sh + y0) * sw + x;
+  CONV_EACH(CONV_DECL)
+  /* source row y0 + q feeds output y0 + t with kernel row q - t */
+  for (int q = 0; q < kh + CONV_T - 1; q++, s += sw)
+    for (int i = 0; i < kw; i++) {
+      float16 v = vload16(0, s + i);
+#define CONV_2(t) if (q - t >= 0 && q - t < kh) CONV_ACC(t, k[(q - t) * kw + i]);
+      CONV_EACH(CONV_2)
+    }
+#define CONV_2OUT(t) \
+  if (y0 + t < dh) conv_store(dst + ((size_t)c * dh + y0 + t) * dw + x, acc##t, dw - x);
+  CONV_EACH(CONV_2OUT)
 }
