@@ -361,6 +361,35 @@ static void test_empty(void) {
   free(in.px);
 }
 
+/* A picture smaller than one work-item's tile (16 x 8) and than the windows. */
+static void test_tiny(void) {
+  img_t in = {2, {40, 30, 45, 33}, malloc(sizeof(float) * 2 * 5 * 3)};
+  for (int i = 0; i < 2 * 5 * 3; i++) in.px[i] = (float)uni(-1, 1);
+  reel_node_t *src = read_of(&in, 0);
+  int r = 3;
+  reel_node_t *m = node("Median", src);
+  CHECK(!reel_node_set_number(m, "radius", 0, r));
+  finish(m);
+  img_t out = result(m);
+  CHECK(box_is(&out, 40, 30, 45, 33) && max_err(&out, &in, r, median_ref, &r) == 0);
+  free(out.px);
+  reel_node_t *b = node("Blur", src);
+  CHECK(!reel_node_set_number(b, "size", 0, 5));
+  finish(b);
+  out = result(b);
+  gauss_t p = {5, -1};
+  CHECK(box_is(&out, 33, 23, 52, 40) && max_err(&out, &in, 7, gauss_ref, &p) <= 1e-5);
+  free(out.px);
+  static const double k[9] = {1, -2, 3, 0, 5, 0, 1, 1, -1};
+  reel_node_t *c = convolve(src, k, 9, 0, 0, 0);
+  finish(c);
+  out = result(c);
+  kern_t kp = {k, 3, 3, 1};
+  CHECK(box_is(&out, 39, 29, 46, 34) && max_err(&out, &in, 1, conv_ref, &kp) <= 1e-5);
+  free(out.px);
+  free(in.px);
+}
+
 /* ---- keyframes ---- */
 
 /* A keyframed size recomputes only the frames whose value changes: the key
@@ -416,6 +445,7 @@ int main(void) {
   RUN(test_convolve);
   RUN(test_convolve_errors);
   RUN(test_empty);
+  RUN(test_tiny);
   RUN(test_keyframes);
   reel_graph_free(g);
   reel_shutdown();
