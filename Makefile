@@ -69,7 +69,8 @@ build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
 
-# Benchmark drivers (bench/bench_*.c): in-process timing through the public API.
+# Benchmark drivers (bench/bench_*.c): in-process timing through the public API,
+# called by the bench/*.py scripts.
 build/bench/%: bench/%.c build/libreel.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS) -o $@ $< build/libreel.a $(LDLIBS) -lstdc++

@@ -172,6 +172,17 @@ local function set_param(p, pd, val, label)
   if pd.type == "list" then
     if t == "number" then val = { val } t = "table" end
     if t ~= "table" then fail(label, ("parameter '%s' takes a list of numbers"):format(pd.name)) end
+    if type(val[1]) == "table" then -- a table of rows: flattened row by row
+      local flat = {}
+      for i, row in ipairs(val) do
+        if type(row) ~= "table" or #row ~= #val[1] then
+          fail(label, ("parameter '%s': row %d is not a list of %d numbers like row 1"):format(
+            pd.name, i, #val[1]))
+        end
+        for _, x in ipairs(row) do flat[#flat + 1] = x end
+      end
+      val = flat
+    end
     local arr = ffi.new("double[?]", math.max(#val, 1))
     for i, x in ipairs(val) do
       if type(x) ~= "number" then fail(label, ("parameter '%s': entry %d is not a number"):format(pd.name, i)) end
