@@ -136,6 +136,11 @@ int main(int argc, char **argv) {
   printf("frame %dx%d %d channels %.1f MB\n", data[2] - data[0], data[3] - data[1], nch,
          plane * nch * 4 / 1e6);
 
+  /* single nodes: a log encode, a matrix-only conversion, a CDL */
+  time_node("colorspace_acescct_1", cs(rd, "aces2065-1", "acescct"), iters);
+  time_node("colorspace_matrix_1", cs(rd, "aces2065-1", "acescg"), iters);
+  time_node("cdl_1", cdl(rd), iters);
+
   /* ACES2065-1 -> ACEScct, CDL, back: what oiiotool is timed doing */
   reel_node_t *c3 = cs(cdl(cs(rd, "aces2065-1", "acescct")), "acescct", "aces2065-1");
   time_node("cdl_chain_3", c3, iters);

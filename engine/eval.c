@@ -10,6 +10,7 @@
 #include "graph.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,7 @@ typedef struct {
   frame_t f;
   int off, np;
   const char *func;
+  unsigned char konst[REEL_PW_MAXP];
 } link_t;
 
 static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_value_t **out) {
@@ -382,7 +384,8 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
   float *P = NULL;
   char *src = NULL;
   cl_mem pbuf = NULL;
-  chain[len++] = (link_t){n, *f, 0, 0, NULL};
+  memset(&chain[0], 0, sizeof chain[0]);
+  chain[len++].n = n;
   memset(&chain[0].f, 0, sizeof chain[0].f); /* f stays owned by the caller */
   chain[0].f.p = f->p;
   reel_node_t *top = n;
@@ -397,6 +400,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
       reel_value_unref(hit);
       break;
     }
+    memset(&chain[len], 0, sizeof chain[len]);
     if (frame_setup(m, f->frame, &chain[len].f)) goto out;
     chain[len].n = m;
     len++;
@@ -422,7 +426,7 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
   for (int i = len - 1; i >= 0; i--) {
     reel_node_t *m = chain[i].n;
     memcpy(names, stage.ch, sizeof names);
-    reel_pw_t pw = {P + np, 0, stage.nch, names, NULL};
+    reel_pw_t pw = {P + np, 0, stage.nch, names, NULL, chain[i].konst};
     if (m->d->pw_pack(m, chain[i].f.p, &stage, &pw)) goto out;
     if (pw.np < 0 || pw.np > REEL_PW_MAXP || pw.nch_out < 1 || pw.nch_out > REEL_MAXCH) {
       reel_node_error(m, REEL_EINTERNAL, "bad pointwise packing (%d floats, %d channels)", pw.np,
@@ -476,8 +480,21 @@ static int compute_pointwise(reel_ctx_t *c, reel_node_t *n, frame_t *f, reel_val
               : snprintf(line, sizeof line, "  px[%d] = 0.0f;\n", ch);
       reel_buf_put(&b, line, (size_t)k);
     }
+    /* each node's floats: structural ones as literals (the compiler folds
+     * the channel selects and mode branches they drive), the rest loaded */
     for (int i = len - 1; i >= 0; i--) {
-      k = snprintf(line, sizeof line, "  %s(px, P + %d);\n", chain[i].func, chain[i].off);
+      k = snprintf(line, sizeof line, "  {\n    const float Q[%d] = {", chain[i].np ? chain[i].np : 1);
+      reel_buf_put(&b, line, (size_t)k);
+      for (int q = 0; q < chain[i].np; q++) {
+        float v = P[chain[i].off + q];
+        if (chain[i].konst[q] && isfinite(v))
+          k = snprintf(line, sizeof line, "%s%af", q ? ", " : "", (double)v);
+        else
+          k = snprintf(line, sizeof line, "%sP[%d]", q ? ", " : "", chain[i].off + q);
+        reel_buf_put(&b, line, (size_t)k);
+      }
+      if (!chain[i].np) reel_buf_put(&b, "0.0f", 4);
+      k = snprintf(line, sizeof line, "};\n    %s(px, Q);\n  }\n", chain[i].func);
       reel_buf_put(&b, line, (size_t)k);
     }
     for (int ch = 0; ch < im->nch; ch++) {

@@ -75,10 +75,20 @@ typedef struct {
   int nch_out;   /* channels out (default: the input's) */
   char (*names_out)[REEL_CHNAME]; /* their names (default: the input's) */
   const char *func; /* optional: a variant of pw_func specialised to these
-                       parameters (same signature, same family), so that a
-                       chain compiles only the steps it uses */
+                       parameters (same signature, same family) */
+  unsigned char *konst; /* konst[i] = 1: p[i] is structural (a channel index,
+                           a mode flag, a matrix fixed by a named space) and
+                           is compiled into the kernel as a literal, so the
+                           compiler folds what it selects; the rest are read
+                           from a buffer and may change per frame without a
+                           new compile. Set with reel_pw_const. */
 } reel_pw_t;
 #define REEL_PW_MAXP 256
+
+/* Marks p[from .. from + count) of a pointwise packing as structural. */
+static inline void reel_pw_const(reel_pw_t *o, int from, int count) {
+  for (int i = from; i < from + count && i < REEL_PW_MAXP; i++) o->konst[i] = 1;
+}
 
 typedef struct reel_node_desc {
   const char *name;

@@ -45,6 +45,8 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   q[12] = (float)p->saturation;
   q[13] = p->style == 0 ? 1.0f : 0.0f;
   o->np = 14;
+  reel_pw_const(o, 0, 3);  /* channel indices */
+  reel_pw_const(o, 13, 1); /* style */
   return 0;
 }
 

@@ -42,6 +42,8 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   o->p[1] = (float)p->min;
   o->p[2] = (float)p->max;
   for (int k = 0; k < 4; k++) o->p[3 + k] = (float)(k < nc ? idx[k] : -1);
+  reel_pw_const(o, 0, 1);
+  reel_pw_const(o, 3, 4);
   o->np = 7;
   return 0;
 }

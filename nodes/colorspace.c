@@ -425,6 +425,13 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   for (int i = 0; i < 9; i++) q[58 + i] = (float)m[i];
   for (int i = 0; i < 4; i++) q[67 + i] = (float)sc[i];
   o->np = 71;
+  /* structural: channel indices, Y'CbCr and RGB matrices (fixed by the
+   * named spaces), the curves' family and on/off flags */
+  reel_pw_const(o, 0, 16);
+  reel_pw_const(o, 33, 9);
+  reel_pw_const(o, 58, 13);
+  static const int flags[] = {16 + 0, 16 + 4, 16 + 16, 42 + 0, 42 + 9, 42 + 15};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) reel_pw_const(o, flags[i], 1);
   return 0;
 }
 

@@ -66,6 +66,8 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   q[13] = (float)p->black_clamp;
   q[14] = (float)p->white_clamp;
   o->np = 15;
+  reel_pw_const(o, 0, 4);  /* count and channel indices */
+  reel_pw_const(o, 13, 2); /* clamps */
   return 0;
 }
 

@@ -31,6 +31,7 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   o->p[0] = (float)nc;
   for (int k = 0; k < 4; k++) o->p[1 + k] = (float)(k < nc ? idx[k] : -1);
   o->np = 5;
+  reel_pw_const(o, 0, 5); /* count and channel indices */
   return 0;
 }
 

@@ -34,6 +34,7 @@ static int pack(reel_node_t *n, const void *pv, const reel_image_t *in, reel_pw_
   }
   q[3] = (float)p->saturation;
   o->np = 7;
+  reel_pw_const(o, 0, 3); /* channel indices */
   return 0;
 }
 

@@ -71,7 +71,7 @@ static inline __attribute__((always_inline)) void color_set(float *px, int i, fl
  *     sign restored when mirrored; e[15] = 0: no curve.
  *   decode, the inverse (17 floats d). */
 
-static inline __attribute__((always_inline)) float color_encode(float x, __constant const float *e) {
+static inline __attribute__((always_inline)) float color_encode(float x, const float *e) {
   float a = e[0] != 0.0f ? fabs(x) : x;
   float y = a < e[4] ? fmax(a, 0.0f) * e[5] + e[6] : a * e[7] + e[8];
   float l = color_log2(fmax(y, 1e-30f));
@@ -85,7 +85,7 @@ static inline __attribute__((always_inline)) float color_encode(float x, __const
  * K = v d5 + d6, 7-9 power: K = d7 log2((v + d9) d8), then y = 2^K,
  * 10 below this y: x = (y - d11) d12, else 13-14 x = (y - d13) d14,
  * 15 largest x, 16 curve? */
-static inline __attribute__((always_inline)) float color_decode(float v, __constant const float *d) {
+static inline __attribute__((always_inline)) float color_decode(float v, const float *d) {
   float a = d[0] != 0.0f ? fabs(v) : v;
   float k = d[4] != 0.0f ? fma(a, d[5], d[6]) : d[7] * color_log2(fmax((a + d[9]) * d[8], 1e-30f));
   float y = color_exp2(k);
@@ -96,7 +96,7 @@ static inline __attribute__((always_inline)) float color_decode(float v, __const
   return d[16] != 0.0f ? x : v;
 }
 
-static inline __attribute__((always_inline)) void color_mat3(float *v, __constant const float *m) {
+static inline __attribute__((always_inline)) void color_mat3(float *v, const float *m) {
   float a = v[0], b = v[1], c = v[2];
   v[0] = m[0] * a + m[1] * b + m[2] * c;
   v[1] = m[3] * a + m[4] * b + m[5] * c;
@@ -108,7 +108,7 @@ static inline __attribute__((always_inline)) void color_mat3(float *v, __constan
  * linear 3x3; 42-57 encode; Y'CbCr out: 58-66 R'G'B' -> Y'CbCr, 67 Y
  * scale, 68 Y offset, 69 C scale, 70 C offset. Steps not wanted carry
  * identity parameters. */
-__attribute__((always_inline)) void colorspace_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void colorspace_pw(float *px, const float *p) {
   int i0 = (int)p[0], i1 = (int)p[1], i2 = (int)p[2];
   float v[3] = {color_get(px, i0), color_get(px, i1), color_get(px, i2)};
   v[0] = (v[0] - p[3]) * p[4];
@@ -128,7 +128,7 @@ __attribute__((always_inline)) void colorspace_pw(float *px, __constant const fl
 
 /* Grade (Nuke's formula, A and B precomputed). p: 0 n channels, 1-3 their
  * indices, 4-6 A, 7-9 B, 10-12 1/gamma, 13 black clamp, 14 white clamp. */
-__attribute__((always_inline)) void grade_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void grade_pw(float *px, const float *p) {
   int n = (int)p[0];
 #pragma unroll
   for (int k = 0; k < 3; k++) {
@@ -145,7 +145,7 @@ __attribute__((always_inline)) void grade_pw(float *px, __constant const float *
  * slope, 6-8 offset, 9-11 power, 12 saturation, 13 style (1: ASC clamps to
  * [0, 1] before the power and after saturation; 0: no clamp, and the power
  * leaves negative values unchanged, as OpenColorIO's CDL_NO_CLAMP). */
-__attribute__((always_inline)) void cdl_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void cdl_pw(float *px, const float *p) {
   float v[3];
   int asc = p[13] != 0.0f;
 #pragma unroll
@@ -164,7 +164,7 @@ __attribute__((always_inline)) void cdl_pw(float *px, __constant const float *p)
 
 /* Saturation about luma. p: 0-2 R, G, B indices, 3 saturation, 4-6 luma
  * weights. */
-__attribute__((always_inline)) void saturation_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void saturation_pw(float *px, const float *p) {
   int r = (int)p[0], g = (int)p[1], b = (int)p[2];
   float l = p[4] * color_get(px, r) + p[5] * color_get(px, g) + p[6] * color_get(px, b);
   /* one select per channel: three color_sets here keep PoCL from
@@ -174,7 +174,7 @@ __attribute__((always_inline)) void saturation_pw(float *px, __constant const fl
 }
 
 /* Clamp. p: 0 n channels (at most 4), 1 min, 2 max, 3-6 their indices. */
-__attribute__((always_inline)) void clamp_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void clamp_pw(float *px, const float *p) {
   int n = (int)p[0];
 #pragma unroll
   for (int k = 0; k < 4; k++) {
@@ -184,7 +184,7 @@ __attribute__((always_inline)) void clamp_pw(float *px, __constant const float *
 }
 
 /* Invert: 1 - x. p: 0 n channels (at most 4), 1-4 their indices. */
-__attribute__((always_inline)) void invert_pw(float *px, __constant const float *p) {
+__attribute__((always_inline)) void invert_pw(float *px, const float *p) {
   int n = (int)p[0];
 #pragma unroll
   for (int k = 0; k < 4; k++) {
