@@ -4,6 +4,7 @@
 #include "graph.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,20 @@ int reel_node_finish(reel_node_t *n) {
     n->clip = first_clip;
   }
   if (d->flags & REEL_NF_CONSTANT) n->clip.constant = 1;
+  /* keyframes on a node fed by a still make it vary: its clip spans the keys */
+  if (n->clip.constant && n->animated && !(d->flags & REEL_NF_CONSTANT)) {
+    double lo = 1e300, hi = -1e300;
+    for (int i = 0; i < d->nparams; i++)
+      for (int c = 0; c < REEL_PMAXCOMP; c++) {
+        const reel_curve_t *cv = n->pv[i].curve[c];
+        if (!cv) continue;
+        if (cv->f[0] < lo) lo = cv->f[0];
+        if (cv->f[cv->n - 1] > hi) hi = cv->f[cv->n - 1];
+      }
+    n->clip.constant = 0;
+    n->clip.first = (int)ceil(lo);
+    n->clip.last = (int)floor(hi);
+  }
   if (!n->clip.constant && n->clip.first > n->clip.last) {
     reel_node_error(n, REEL_EUSER, "covers no frames (%d-%d)", n->clip.first, n->clip.last);
     goto out;

@@ -91,5 +91,18 @@ t.test("dataset frames: FrameHold with a list, AppendClip, TimeOffset", function
   assert(a == 1001 and b == 1012)
 end)
 
+t.test("keyframes on a node fed by a still give it the keys' frames", function()
+  local still = reel.Read { (os.getenv("REEL_ROOT") or ".") .. "/data/vtest/vtest.0001.png" }
+  assert(select(1, still:range()) < -1e9, "a still is the same picture on every frame")
+  local kc = reel.Crop { still, box = {0, 0, 100, reel.keys { [10] = 50, [14] = 90 }} }
+  local a, b = kc:range()
+  assert(a == 10 and b == 14, ("range %d-%d"):format(a, b))
+  local w = reel.Write { kc, name = "stillw", path = tmp .. "/still.####.exr" }
+  reel.output(w, "stillw")
+  reel.render { cache = cache, output = "stillw", stats_json = tmp .. "/st.json" }
+  local st = t.read_stats(tmp .. "/st.json")
+  assert(st.frames == 5 and st.nodes.stillw.computed == 5, "five frames written")
+end)
+
 t.rm(tmp)
 t.done()
