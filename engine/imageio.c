@@ -1,9 +1,10 @@
 /* Image file I/O (imageio.h): dispatch on the format the magic bytes name
  * (not the extension). Every file's header is checked in process first
  * (io_check.c, io_exr.c); OpenEXR then decodes in process through
- * OpenEXRCore (io_exr.c), every other format through OpenImageIO in a forked
- * child (io_sandbox.c). Writes go through OpenImageIO (io_oiio.cpp) to a
- * temporary file in the target's directory, fsync'd and renamed over it. */
+ * OpenEXRCore (io_exr.c), every other format through OpenImageIO in the
+ * decoder helper process (io_sandbox.c, io_helper.c). Writes go through
+ * OpenImageIO (io_oiio.cpp) to a temporary file in the target's directory,
+ * fsync'd and renamed over it. */
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"

@@ -349,26 +349,90 @@ static void test_exr_variants(void) {
   expect_fail(out, 2, "does not exist");
 }
 
-/* The forked decoder alone, without the header checks in front of it:
- * OpenImageIO's abort, segfault and huge allocation become errors. */
-static void test_sandbox_alone(void) {
+/* The out-of-process decoder alone, without the header checks in front of
+ * it: OpenImageIO's abort, segfault and huge allocation become errors, in
+ * the helper (which is replaced after a crash) and in the forked fallback. */
+static void sandbox_bad(const char *mode) {
   static const struct {
     const char *name;
     reel_fmt_t fmt;
-  } f[] = {{"broken_bitdepth2.cin", REEL_FMT_CINEON},
-           {"corrupt-icc-4552.jpg", REEL_FMT_JPEG},
-           {"crash-badusersize.dpx", REEL_FMT_DPX},
-           {"bomb.png", REEL_FMT_PNG}};
-  if (!conf) return;
+    const char *why;
+  } f[] = {{"broken_bitdepth2.cin", REEL_FMT_CINEON, "signal 6"},
+           {"corrupt-icc-4552.jpg", REEL_FMT_JPEG, "signal 11"},
+           {"crash-badusersize.dpx", REEL_FMT_DPX, "bad_alloc"},
+           {"bomb.png", REEL_FMT_PNG, "more than its header promised"}};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     reel_io_hdr_t hdr = {f[i].fmt, 512, 512, 4, 1};
     reel_hostimg_t h = {0};
     reel_io_read_opts_t o = {0, NULL, NULL};
     int r = reel_sandbox_read(cpath("bad-images", f[i].name), &hdr, &o, &h);
-    fprintf(stderr, "    %s\n", reel_error_get());
-    CHECK(r == -1 && strstr(reel_error_get(), f[i].name) && !h.px);
+    fprintf(stderr, "    %s: %s\n", mode, reel_error_get());
+    CHECK(r == -1 && strstr(reel_error_get(), f[i].name) && strstr(reel_error_get(), f[i].why) &&
+          !h.px);
     reel_error_clear();
   }
+}
+
+static int read_ok(const char *path) {
+  reel_hostimg_t h = {0};
+  reel_io_read_opts_t o = {0, NULL, NULL};
+  int r = reel_io_read(path, &o, &h);
+  if (r) fprintf(stderr, "    %s\n", reel_error_get());
+  reel_error_clear();
+  reel_hostimg_clear(&h);
+  return r == 0;
+}
+
+static void test_sandbox_alone(void) {
+  if (!conf) return;
+  char good[1024];
+  snprintf(good, sizeof good, "%s", cpath("images", "dpx_nuke_10bits_rgb.dpx"));
+  unsigned long s0, r0, s1, r1;
+  CHECK(read_ok(good));
+  reel_helper_stats(&s0, &r0);
+  CHECK(s0 >= 1); /* the helper, not the fork fallback, is in use */
+  for (int i = 0; i < 5; i++) CHECK(read_ok(good));
+  reel_helper_stats(&s1, &r1);
+  CHECK(s1 == s0 && r1 == r0 + 5); /* one helper serves many frames */
+  sandbox_bad("helper");
+  CHECK(read_ok(good)); /* a fresh helper after the crashes */
+  reel_helper_stats(&s1, &r1);
+  CHECK(s1 >= s0 + 2);
+  reel_helper_set_path(""); /* no helper: a forked child per frame */
+  sandbox_bad("fork");
+  CHECK(read_ok(good));
+  reel_helper_stats(&s0, &r0);
+  CHECK(r0 == r1);
+  /* this test binary as a helper that hangs, or exits, on its first request */
+  reel_helper_set_timeout_ms(1000);
+  reel_helper_set_path("/proc/self/exe");
+  setenv("REEL_TEST_FAKE_HELPER", "hang", 1);
+  CHECK(!read_ok(good));
+  reel_hostimg_t h = {0};
+  reel_io_read_opts_t o = {0, NULL, NULL};
+  CHECK(reel_io_read(good, &o, &h) == -1 && strstr(reel_error_get(), "longer than 1 s"));
+  fprintf(stderr, "    %s\n", reel_error_get());
+  reel_error_clear();
+  setenv("REEL_TEST_FAKE_HELPER", "exit", 1);
+  CHECK(reel_io_read(good, &o, &h) == -1 && strstr(reel_error_get(), "exit status 7"));
+  fprintf(stderr, "    %s\n", reel_error_get());
+  reel_error_clear();
+  unsetenv("REEL_TEST_FAKE_HELPER");
+  reel_helper_set_timeout_ms(0);
+  reel_helper_set_path(NULL); /* back to REEL_DECODER */
+  CHECK(read_ok(good));
+}
+
+/* REEL_TEST_FAKE_HELPER: this binary, started as the decoder helper, says
+ * hello and then hangs or exits on the first request. */
+static int fake_helper(const char *mode) {
+  reel_dec_hello_t hello = {REEL_DEC_MAGIC, sizeof(reel_dec_req_t), sizeof(reel_dec_answer_t),
+                            (int32_t)getpid()};
+  static reel_dec_req_t req;
+  if (write(REEL_DEC_SOCK_FD, &hello, sizeof hello) != (ssize_t)sizeof hello) return 1;
+  if (read(REEL_DEC_SOCK_FD, &req, sizeof req) <= 0) return 1;
+  if (!strcmp(mode, "hang")) sleep(60);
+  return 7;
 }
 
 typedef struct {
@@ -603,6 +667,10 @@ static void test_atomic_write(void) {
 }
 
 int main(void) {
+  if (getenv("REEL_TEST_FAKE_HELPER")) return fake_helper(getenv("REEL_TEST_FAKE_HELPER"));
+  /* run by hand: the helper of this tree (static link: not found beside a library) */
+  if (!getenv("REEL_DECODER") && exists("lib/reel/reel-decode"))
+    setenv("REEL_DECODER", "lib/reel/reel-decode", 1);
   const char *env = getenv("REEL_CONFORMANCE");
   conf = env && *env ? env : "../shared/conformance";
   if (!exists(conf)) {
