@@ -69,6 +69,9 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
 /* The same read through OpenImageIO's EXR reader (the DWA fallback; also a
  * reference for tests). */
 int reel_exr_read_oiio(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
+/* The EXR attribute name of a metadata key ("DateTime" -> "capDate"), the
+ * key itself where it names no standard attribute. */
+const char *reel_exr_attr_name(const char *key);
 /* Half to float conversion (F16C where the CPU has it), n values. */
 void reel_io_half_to_float(const uint16_t *src, float *dst, size_t n);
 
@@ -112,9 +115,32 @@ typedef struct {
   const reel_meta_t *meta;
 } reel_oiio_wspec_t;
 
+/* Metadata keys never carried into a written file: the source file's layout
+ * (dpx:*, tiff:*, compression, windows, ...). */
+int reel_io_meta_skip(const char *key);
 /* Writes interleaved px to path with the writer named fmt. 0 / -1. */
 int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws, const void *px,
                     char *err, size_t cap);
+
+/* ---- io_exr_write.c: OpenEXRCore writer ---- */
+
+#define REEL_EXR_ZIP_LEVEL 4 /* default deflate level for ZIP/ZIPS (bench_io.sh) */
+
+typedef struct {
+  int half;                /* store half, else float */
+  const char *compression; /* "none", "rle", "zips", "zip", "piz" */
+  int zip_level;           /* 1-9; 0: REEL_EXR_ZIP_LEVEL */
+} reel_exr_wopts_t;
+
+/* Whether the OpenEXRCore writer takes this compression (DWAA/DWAB go
+ * through OpenImageIO). */
+int reel_exr_writes(const char *compression);
+/* Writes img as a scanline EXR at path: its data window (zeros over the
+ * display window when it has no pixels), display window, channels and
+ * metadata (reel_io_meta_skip drops the source file's layout keys). 0, or
+ * -1 with the reason in err. */
+int reel_exr_write(const char *path, const reel_hostimg_t *img, const reel_exr_wopts_t *o,
+                   char *err, size_t cap);
 
 /* ---- io_sandbox.c: decoding out of process ---- */
 
