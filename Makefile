@@ -30,7 +30,7 @@ LIB_OBJ    := $(ENGINE_C:%.c=build/%.o) $(ENGINE_CXX:%.cpp=build/%.o) \
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-all: lib/libreel.so bin/reel docs/nodes.md
+all: lib/libreel.so bin/reel lib/reel/reel-decode docs/nodes.md
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,10 +62,17 @@ bin/reel: build/tools/reel.o build/tools/cmd_compare.o lib/libreel.so
 	$(CC) -o $@ build/tools/reel.o build/tools/cmd_compare.o -Llib -lreel -Wl,-rpath,'$$ORIGIN/../lib' \
 	  -Wl,-E $(LDLIBS)
 
+# The decoder helper libreel starts for DPX, Cineon, TIFF, PNG and JPEG
+# (engine/io_helper.c): small, only the OpenImageIO shim; found beside the
+# library as reel/reel-decode.
+lib/reel/reel-decode: build/tools/reel_decode.o build/engine/io_decode.o build/engine/io_oiio.o
+	@mkdir -p lib/reel
+	$(CXX) -o $@ $^ $(shell pkg-config --libs OpenImageIO 2>/dev/null) -lpthread
+
 docs/nodes.md: bin/reel
 	bin/reel nodes --markdown > $@.tmp && mv $@.tmp $@
 
-build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a
+build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a lib/reel/reel-decode
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
 
@@ -87,7 +94,8 @@ demo: deps
 	tools/run-demo.sh
 
 unit: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; REEL_DECODER=lib/reel/reel-decode $$t || fail=1; \
+	  done; exit $$fail
 
 test: all $(UNIT_BIN)
 	@tools/fetch-footage.sh
@@ -107,6 +115,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/share/reel/lua/reel/templates $(DESTDIR)$(PREFIX)/share/reel/include
 	install -m 755 lib/libreel.so $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/lib/reel
+	install -m 755 lib/reel/reel-decode $(DESTDIR)$(PREFIX)/lib/reel/
 	install -m 755 bin/reel $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 engine/reel.h $(DESTDIR)$(PREFIX)/share/reel/include/
 	install -m 644 lua/reel.lua $(DESTDIR)$(PREFIX)/share/reel/lua/

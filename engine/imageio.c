@@ -1,9 +1,11 @@
 /* Image file I/O (imageio.h): dispatch on the format the magic bytes name
  * (not the extension). Every file's header is checked in process first
  * (io_check.c, io_exr.c); OpenEXR then decodes in process through
- * OpenEXRCore (io_exr.c), every other format through OpenImageIO in a forked
- * child (io_sandbox.c). Writes go through OpenImageIO (io_oiio.cpp) to a
- * temporary file in the target's directory, fsync'd and renamed over it. */
+ * OpenEXRCore (io_exr.c), every other format through OpenImageIO in the
+ * decoder helper process (io_sandbox.c, io_helper.c). Writes go to a
+ * temporary file in the target's directory, fsync'd and renamed over it:
+ * EXR through OpenEXRCore (io_exr_write.c; DWA through OpenImageIO), other
+ * formats through OpenImageIO (io_oiio.cpp). */
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"
@@ -74,7 +76,7 @@ typedef struct {
 
 /* What each writer takes: pixel types and compressions, space-separated. */
 static const wfmt_t wfmts[] = {
-    {"exr", "openexr", " half float ", " none zip zips piz dwaa dwab ", "half"},
+    {"exr", "openexr", " half float ", " none rle zip zips piz dwaa dwab ", "half"},
     {"dpx", "dpx", " uint8 uint10 uint16 ", " none ", "uint10"},
     {"tiff", "tiff", " uint8 uint16 float ", " none zip lzw ", "uint16"},
     {"png", "png", " uint8 uint16 ", " ", "uint8"},
@@ -228,6 +230,20 @@ int reel_io_write(const char *path, const reel_io_write_opts_t *opts, const reel
   }
 
   int exr = !strcmp(f->name, "exr");
+  if (exr && cz && (!strcmp(cz, "zip") || !strcmp(cz, "zips")) && o->quality > 9) {
+    reel_error(REEL_EUSER, "cannot write '%s': the EXR ZIP level is 1 to 9, not %d", path,
+               o->quality);
+    return -1;
+  }
+  if (exr && reel_exr_writes(cz ? cz : "none")) { /* OpenEXRCore, from the planes */
+    reel_exr_wopts_t eo = {!strcmp(pt, "half"), cz ? cz : "none", o->quality};
+    made = 1;
+    if (reel_exr_write(tmp, img, &eo, err, sizeof err)) {
+      reel_error(REEL_EIO, "cannot write '%s': %s", path, err);
+      goto out;
+    }
+    goto sync;
+  }
   /* EXR keeps both windows; other formats hold the display window (the
    * frame), with black outside the data window */
   reel_box_t r = exr && !reel_box_empty(img->data) ? img->data : img->display;
@@ -261,6 +277,7 @@ int reel_io_write(const char *path, const reel_io_write_opts_t *opts, const reel
     reel_error(REEL_EIO, "cannot write '%s': %s", path, err);
     goto out;
   }
+sync:
   /* the data must be on disk before the name points at it */
   int fd = open(tmp, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fsync(fd)) {

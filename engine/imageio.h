@@ -50,8 +50,10 @@ int reel_io_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg
 typedef struct {
   const char *format;      /* NULL: from the extension */
   const char *pixeltype;   /* "half" (EXR default), "float", "uint8", "uint10", "uint16" */
-  const char *compression; /* EXR: "none", "zip", "zips", "piz", "dwaa", "dwab"; TIFF: "none", "zip", "lzw" */
-  int quality;             /* JPEG 1-100 (default 95); DWA level (default 45) */
+  const char *compression; /* EXR: "none", "rle", "zip", "zips", "piz", "dwaa", "dwab";
+                              TIFF: "none", "zip", "lzw" */
+  int quality;             /* JPEG 1-100 (default 95); DWA level (default 45); EXR ZIP/ZIPS
+                              deflate level 1-9 (default 4) */
 } reel_io_write_opts_t;
 
 /* Writes img to path through a temporary file in the same directory and a

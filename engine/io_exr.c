@@ -134,19 +134,26 @@ static const char *comp_name(exr_compression_t c) {
 
 /* OpenImageIO's names for the standard attributes, so metadata reads the
  * same whichever library decoded the file. */
+static const char *const std_names[][2] = {{"capDate", "DateTime"},
+                                           {"comments", "ImageDescription"},
+                                           {"owner", "Copyright"},
+                                           {"pixelAspectRatio", "PixelAspectRatio"},
+                                           {"expTime", "ExposureTime"},
+                                           {"aperture", "FNumber"},
+                                           {"framesPerSecond", "FramesPerSecond"},
+                                           {"timeCode", "smpte:TimeCode"},
+                                           {"keyCode", "smpte:KeyCode"}};
+
 static const char *meta_name(const char *n) {
-  static const char *const map[][2] = {{"capDate", "DateTime"},
-                                       {"comments", "ImageDescription"},
-                                       {"owner", "Copyright"},
-                                       {"pixelAspectRatio", "PixelAspectRatio"},
-                                       {"expTime", "ExposureTime"},
-                                       {"aperture", "FNumber"},
-                                       {"framesPerSecond", "FramesPerSecond"},
-                                       {"timeCode", "smpte:TimeCode"},
-                                       {"keyCode", "smpte:KeyCode"}};
-  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-    if (!strcmp(n, map[i][0])) return map[i][1];
+  for (size_t i = 0; i < sizeof std_names / sizeof *std_names; i++)
+    if (!strcmp(n, std_names[i][0])) return std_names[i][1];
   return n;
+}
+
+const char *reel_exr_attr_name(const char *key) {
+  for (size_t i = 0; i < sizeof std_names / sizeof *std_names; i++)
+    if (!strcmp(key, std_names[i][1])) return std_names[i][0];
+  return key;
 }
 
 static void fl(char *b, size_t cap, const float *v, int n) {

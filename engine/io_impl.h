@@ -1,7 +1,8 @@
 /* Private interface between the image I/O files (not installed): format
- * sniffing and header checks (io_check.c), the OpenEXRCore reader (io_exr.c),
- * the OpenImageIO shim (io_oiio.cpp) and the forked decoder that runs it on
- * untrusted files (io_sandbox.c). imageio.c dispatches between them. */
+ * sniffing and header checks (io_check.c), the OpenEXRCore reader and
+ * writer (io_exr.c, io_exr_write.c), the OpenImageIO shim (io_oiio.cpp) and
+ * the out-of-process decoding that runs it on untrusted files (io_sandbox.c,
+ * io_helper.c, io_decode.c, tools/reel_decode.c). imageio.c dispatches. */
 #ifndef REEL_IO_IMPL_H
 #define REEL_IO_IMPL_H
 
@@ -68,26 +69,11 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
 /* The same read through OpenImageIO's EXR reader (the DWA fallback; also a
  * reference for tests). */
 int reel_exr_read_oiio(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
+/* The EXR attribute name of a metadata key ("DateTime" -> "capDate"), the
+ * key itself where it names no standard attribute. */
+const char *reel_exr_attr_name(const char *key);
 /* Half to float conversion (F16C where the CPU has it), n values. */
 void reel_io_half_to_float(const uint16_t *src, float *dst, size_t n);
-
-/* ---- io_sandbox.c: decoding in a forked child ---- */
-
-/* Opens path with OpenImageIO (reader fmt, subimage part) in a forked child
- * process and, when pixels is set, decodes it into planar floats (integer
- * samples scaled to 0..1 by their code range). hdr bounds what the child may
- * return. Fills info (probe) and, with pixels, out (all channels of the
- * file, at most REEL_MAXCH, else an error naming them). A crash, a hang or
- * an allocation bomb in the decoder becomes an error. 0 / -1 with reel_error. */
-int reel_sandbox_probe(const char *path, const reel_io_hdr_t *hdr, int part, reel_io_info_t *info);
-int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_read_opts_t *opts,
-                      reel_hostimg_t *out);
-/* Serialises in-process OpenImageIO use against fork(): in-process callers
- * hold it shared, the sandbox takes it exclusively around fork(), so no
- * thread is inside OpenImageIO (holding one of its locks) when a child is
- * made. */
-void reel_oiio_lock_shared(void);
-void reel_oiio_unlock_shared(void);
 
 /* ---- io_oiio.cpp: OpenImageIO shim. Never throws; errors go to err. ---- */
 
@@ -129,9 +115,128 @@ typedef struct {
   const reel_meta_t *meta;
 } reel_oiio_wspec_t;
 
+/* Metadata keys never carried into a written file: the source file's layout
+ * (dpx:*, tiff:*, compression, windows, ...). */
+int reel_io_meta_skip(const char *key);
 /* Writes interleaved px to path with the writer named fmt. 0 / -1. */
 int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws, const void *px,
                     char *err, size_t cap);
+
+/* ---- io_exr_write.c: OpenEXRCore writer ---- */
+
+#define REEL_EXR_ZIP_LEVEL 4 /* default deflate level for ZIP/ZIPS (bench_io.sh) */
+
+typedef struct {
+  int half;                /* store half, else float */
+  const char *compression; /* "none", "rle", "zips", "zip", "piz" */
+  int zip_level;           /* 1-9; 0: REEL_EXR_ZIP_LEVEL */
+} reel_exr_wopts_t;
+
+/* Whether the OpenEXRCore writer takes this compression (DWAA/DWAB go
+ * through OpenImageIO). */
+int reel_exr_writes(const char *compression);
+/* Writes img as a scanline EXR at path: its data window (zeros over the
+ * display window when it has no pixels), display window, channels and
+ * metadata (reel_io_meta_skip drops the source file's layout keys). 0, or
+ * -1 with the reason in err. */
+int reel_exr_write(const char *path, const reel_hostimg_t *img, const reel_exr_wopts_t *o,
+                   char *err, size_t cap);
+
+/* ---- io_sandbox.c: decoding out of process ---- */
+
+/* Opens path with OpenImageIO (reader fmt, subimage part) in another process
+ * (the decoder helper of io_helper.c, else a forked child) and, when pixels
+ * is set, decodes it into planar floats (integer samples scaled to 0..1 by
+ * their code range). hdr bounds what the decoder may return. Fills info
+ * (probe) and, with pixels, out (all channels of the file, at most
+ * REEL_MAXCH, else an error naming them). A crash, a hang or an allocation
+ * bomb in the decoder becomes an error. 0 / -1 with reel_error. */
+int reel_sandbox_probe(const char *path, const reel_io_hdr_t *hdr, int part, reel_io_info_t *info);
+int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_read_opts_t *opts,
+                      reel_hostimg_t *out);
+/* Serialises in-process OpenImageIO use against fork() (the fallback when
+ * the helper is missing): in-process callers hold it shared, the sandbox
+ * takes it exclusively around fork(), so no thread is inside OpenImageIO
+ * (holding one of its locks) when a child is made. */
+void reel_oiio_lock_shared(void);
+void reel_oiio_unlock_shared(void);
+
+/* ---- io_decode.c: one decode, shared by the helper (tools/reel_decode.c)
+ * and the forked fallback ---- */
+
+#define REEL_DEC_STRCAP (1u << 20) /* channel names and metadata, "s\0" each */
+#ifndef REEL_DEC_TIMEOUT_MS
+#define REEL_DEC_TIMEOUT_MS 120000 /* a decode that takes longer is stopped */
+#endif
+#define REEL_DEC_SLACK ((size_t)1 << 30) /* decoder address space beyond its buffers */
+
+/* What a decode gives back besides strings and pixels. */
+typedef struct {
+  int32_t status; /* 0 decoded; -1: err says why */
+  char err[1024];
+  reel_oiio_spec_t spec;
+  uint32_t nstr, strbytes; /* channel names (spec.nch), then key, value pairs */
+} reel_dec_answer_t;
+
+/* Decodes path with the reader fmt, subimage part, into strs
+ * (REEL_DEC_STRCAP bytes) and, when pxcap > 0, its pixels interleaved into
+ * px (spec.elem bytes a sample). threads: the reader's fan-out (0: the
+ * library's default). Never fails the caller: ans->status says. */
+void reel_dec_run(const char *path, const char *fmt, int part, int threads, size_t pxcap,
+                  reel_dec_answer_t *ans, char *strs, void *px);
+
+/* ---- io_helper.c: the decoder helper, a separate executable (reel-decode)
+ * started once with posix_spawn and fed one request per frame ----
+ *
+ * Protocol, over a SOCK_SEQPACKET socketpair on the helper's fd 3: the
+ * helper says hello (reel_dec_hello_t), then answers each request
+ * (reel_dec_req_t) with one reel_dec_answer_t. Strings and pixels go
+ * through a memfd on the helper's fd 4 that both sides map: REEL_DEC_STRCAP
+ * bytes of strings, then pixels. The parent grows it (ftruncate) before a
+ * request that needs more; req.map tells the helper its size. */
+
+#define REEL_DEC_MAGIC 0x31434452u /* "RDC1" */
+#define REEL_DEC_SOCK_FD 3
+#define REEL_DEC_SHM_FD 4
+
+typedef struct {
+  uint32_t magic, reqsize, anssize;
+  int32_t pid;
+} reel_dec_hello_t;
+
+typedef struct {
+  uint32_t magic;
+  int32_t part;
+  uint64_t pxcap; /* bytes the pixels may take; 0: header only */
+  uint64_t map;   /* bytes of the shared memory now */
+  char fmt[16];   /* OpenImageIO reader name */
+  char path[4096];
+} reel_dec_req_t;
+
+/* A decode's result: valid until reel_helper_done (the helper's memory is
+ * reused by the next request). */
+typedef struct {
+  reel_dec_answer_t ans;
+  const char *strs;
+  const unsigned char *px;
+  void *slot; /* the helper held for it; NULL for the forked path */
+} reel_dec_view_t;
+
+/* Decodes in a helper: 0 with *v filled (check v->ans.status), -1 with
+ * reel_error (the helper crashed, hung or could not be reached: the
+ * message names path and the signal), 1 when there is no helper to use
+ * (the caller forks instead). */
+int reel_helper_decode(const char *path, const char *fmt, int part, size_t pxcap,
+                       reel_dec_view_t *v);
+void reel_helper_done(reel_dec_view_t *v);
+/* For tests and tools: use exe as the helper (NULL: search again, as at
+ * start; "": none, fork instead), stopping running helpers; the wall-clock
+ * limit of one decode (0: REEL_DEC_TIMEOUT_MS); counters. */
+void reel_helper_set_path(const char *exe);
+void reel_helper_set_timeout_ms(int ms);
+void reel_helper_stats(unsigned long *spawns, unsigned long *requests);
+/* Stops the helpers (they also exit when this process does). */
+void reel_helper_stop(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* OpenImageIO 2.4 shim with a C interface (io_impl.h): opens, describes and
- * reads DPX, Cineon, TIFF, PNG, JPEG (in the forked decoder of io_sandbox.c)
- * and DWAA/DWAB EXR (in process), and writes every output format. Errors
+ * reads DPX, Cineon, TIFF, PNG, JPEG (in the decoder helper, io_decode.c)
+ * and DWAA/DWAB EXR (in process), and writes DPX, TIFF, PNG, JPEG and
+ * DWAA/DWAB EXR (other EXR: io_exr_write.c). Errors
  * are returned as text, never thrown: every entry point catches all C++
  * exceptions, so none crosses into C. Alpha is never (un)premultiplied. */
 #include "io_impl.h"
@@ -163,8 +164,10 @@ extern "C" void reel_oiio_close(reel_oiio_in_t *in) {
 }
 
 /* Metadata keys that describe the source file's layout, not the picture:
- * never carried into another file (the writer sets its own). */
-static bool skip_key(const char *k) {
+ * never carried into another file (the writer sets its own). Shared with
+ * the OpenEXRCore writer (io_exr_write.c); kept here so the decoder helper,
+ * which links this file alone, needs nothing else. */
+extern "C" int reel_io_meta_skip(const char *k) {
   static const char *const prefixes[] = {
       "dpx:",  "cineon:",    "tiff:",  "jpeg:",       "png:",           "openexr:",
       "oiio:", "Exif:",      "exif:",  "GPS:",        "IPTC:",          "ICCProfile",
@@ -190,12 +193,12 @@ static bool skip_key(const char *k) {
                                      "name",
                                      "version",
                                      NULL};
-  if (!strcmp(k, "oiio:ColorSpace")) return false;
+  if (!strcmp(k, "oiio:ColorSpace")) return 0;
   for (int i = 0; prefixes[i]; i++)
-    if (!strncmp(k, prefixes[i], strlen(prefixes[i]))) return true;
+    if (!strncmp(k, prefixes[i], strlen(prefixes[i]))) return 1;
   for (int i = 0; keys[i]; i++)
-    if (!strcmp(k, keys[i])) return true;
-  return false;
+    if (!strcmp(k, keys[i])) return 1;
+  return 0;
 }
 
 static void put_meta(ImageSpec &s, const reel_meta_t *m, bool exr) {
@@ -216,7 +219,7 @@ static void put_meta(ImageSpec &s, const reel_meta_t *m, bool exr) {
         s.attribute("chromaticities", TypeDesc(TypeDesc::FLOAT, 8), c);
       continue;
     }
-    if (skip_key(k)) continue;
+    if (reel_io_meta_skip(k)) continue;
     s.attribute(k, v);
   }
   /* The graph's own colour tag wins over one carried from a source file. */

@@ -1,9 +1,10 @@
-/* DPX, Cineon, TIFF, PNG and JPEG decode with OpenImageIO in a forked child,
- * so a decoder crash, abort, hang or allocation bomb costs an error, not the
- * process. The child writes into a shared mapping (per thread, reused so its
- * pages are not faulted in afresh each frame) sized from the header
- * io_check.c validated, under an address-space limit, and _exit()s; the
- * parent waits on a pidfd with a timeout and converts to planar float. */
+/* DPX, Cineon, TIFF, PNG and JPEG decode with OpenImageIO out of process, so
+ * a decoder crash, abort, hang or allocation bomb costs an error, not the
+ * process: in the decoder helper (io_helper.c) or, when it is not
+ * installed, in a child forked per frame that writes into a shared mapping
+ * (per thread, reused) under an address-space limit and _exit()s, waited
+ * for on a pidfd with a timeout. Buffers are sized from the header
+ * io_check.c validated. The answer becomes planar float here. */
 #define _GNU_SOURCE
 #include "error.h"
 #include "io_impl.h"
@@ -24,21 +25,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DONE 0x52454544u  /* the child wrote a complete answer */
-#define HEAD 4096         /* answer header */
-#define STRCAP (1u << 20) /* channel names and metadata, "s\0" each */
-#ifndef TIMEOUT_MS
-#define TIMEOUT_MS 120000 /* a decode that takes longer is stopped */
-#endif
-#define STALL_MS 10000          /* asleep this long without CPU: deadlocked */
-#define SLACK ((size_t)1 << 30) /* child address space beyond its buffers */
+#define DONE 0x52454544u /* the child wrote a complete answer */
+#define HEAD 4096        /* answer header */
+#define STRCAP REEL_DEC_STRCAP
+#define TIMEOUT_MS REEL_DEC_TIMEOUT_MS
+#define STALL_MS 10000 /* asleep this long without CPU: deadlocked */
+#define SLACK REEL_DEC_SLACK
 
 typedef struct {
   volatile uint32_t done;
-  int status;
-  char err[1024];
-  reel_oiio_spec_t spec;
-  uint32_t nstr, strbytes;
+  reel_dec_answer_t ans;
 } head_t;
 
 /* ---- fork safety ---- */
@@ -115,33 +111,12 @@ oom:
   return NULL;
 }
 
-/* ---- the child ---- */
-
-typedef struct {
-  head_t *h;
-  char *s;
-} strs_t;
-
-static void put(strs_t *o, const char *s) {
-  size_t n = strlen(s) + 1;
-  if (o->h->strbytes + n > STRCAP) return; /* metadata past 1 MiB is dropped */
-  memcpy(o->s + o->h->strbytes, s, n);
-  o->h->strbytes += (uint32_t)n;
-  o->h->nstr++;
-}
-
-static void put_attr(void *ud, const char *k, const char *v) {
-  strs_t *o = ud;
-  if (o->h->strbytes + strlen(k) + strlen(v) + 2 > STRCAP) return;
-  put(o, k);
-  put(o, v);
-}
+/* ---- the forked child ---- */
 
 static void child(const char *path, const char *fmt, int part, size_t pxcap, arena_t *a,
                   size_t vmbytes) {
   static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGXCPU};
   head_t *h = (head_t *)a->p;
-  strs_t o = {h, (char *)a->p + HEAD};
   unsigned char *px = a->p + HEAD + STRCAP;
   sigset_t ss;
   sigemptyset(&ss);
@@ -159,28 +134,7 @@ static void child(const char *path, const char *fmt, int part, size_t pxcap, are
   setrlimit(RLIMIT_CPU, &rl);
   if (a->errfd >= 0) dup2(a->errfd, 2);
 
-  reel_oiio_in_t *in = reel_oiio_open(path, fmt, part, 1, &h->spec, h->err, sizeof h->err);
-  if (!in) goto done;
-  const reel_oiio_spec_t *sp = &h->spec;
-  size_t bytes = (size_t)sp->w * sp->h * sp->nch * sp->elem;
-  if (sp->w <= 0 || sp->h <= 0 || sp->nch <= 0 || (int64_t)sp->w * sp->h > REEL_IO_MAXPIX ||
-      (pxcap && bytes > pxcap)) {
-    snprintf(h->err, sizeof h->err,
-             "the decoder reports %dx%d pixels of %d channels, more than its header promised; the "
-             "file is damaged",
-             sp->w, sp->h, sp->nch);
-    goto done;
-  }
-  for (int c = 0; c < sp->nch; c++) put(&o, reel_oiio_chname(in, c));
-  reel_oiio_attrs(in, put_attr, &o);
-  if (pxcap) {
-#ifdef MADV_POPULATE_WRITE
-    madvise(px, bytes, MADV_POPULATE_WRITE); /* one call instead of a fault per page */
-#endif
-    if (reel_oiio_read(in, 0, sp->nch, sp->elem, px, h->err, sizeof h->err)) goto done;
-  }
-  h->status = 0;
-done:
+  reel_dec_run(path, fmt, part, 1, pxcap, &h->ans, (char *)a->p + HEAD, px);
   __atomic_store_n(&h->done, DONE, __ATOMIC_RELEASE);
   _exit(0);
 }
@@ -278,23 +232,19 @@ static void tail(int fd, char *out, size_t cap) {
   snprintf(out, cap, " (it said: %.300s)", line ? line + 1 : b);
 }
 
-/* Runs the child; on success returns the arena holding its answer. */
-static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pixels) {
-  size_t pxcap = 0;
-  if (pixels) {
-    int nch = hdr->nch > 4 ? hdr->nch : 4; /* readers may expand (palette, YCbCr) */
-    pxcap = (size_t)hdr->w * hdr->h * nch * sizeof(float);
-  }
+/* Runs a forked child; 0 with *v pointing into this thread's arena. */
+static int fork_decode(const char *path, const reel_io_hdr_t *hdr, int part, size_t pxcap,
+                       reel_dec_view_t *v) {
   pthread_once(&lock_once, init_lock);
   pthread_once(&init_once, init_oiio);
   arena_t *a = arena(HEAD + STRCAP + pxcap);
-  if (!a) return NULL;
+  if (!a) return -1;
   head_t *h = (head_t *)a->p;
   size_t vm = vmsize();
   int st = 0, why = STALLED;
   for (int attempt = 0; why == STALLED && attempt < 2; attempt++) {
     memset(h, 0, sizeof *h);
-    h->status = -1;
+    h->ans.status = -1;
     if (a->errfd >= 0 && !ftruncate(a->errfd, 0)) lseek(a->errfd, 0, SEEK_SET);
     /* no thread may be inside OpenImageIO (holding its locks) at the fork */
     pthread_rwlock_wrlock(&lock);
@@ -304,7 +254,7 @@ static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pi
     pthread_rwlock_unlock(&lock);
     if (pid < 0) {
       reel_error(REEL_EIO, "'%s': cannot start the image decoder: %s", path, strerror(fork_errno));
-      return NULL;
+      return -1;
     }
     why = await(pid, &st); /* a stall is retried once, in a fresh child */
   }
@@ -313,21 +263,23 @@ static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pi
                "'%s': decoding took longer than %d s and was stopped; the file is probably "
                "damaged",
                path, TIMEOUT_MS / 1000);
-    return NULL;
+    return -1;
   }
   if (why == STALLED) {
     reel_error(REEL_EIO,
                "'%s': the %s decoder stopped making progress twice (blocked on a lock); try "
                "again",
                path, reel_io_fmt_name(hdr->fmt));
-    return NULL;
+    return -1;
   }
   if (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) == DONE && st != -1 && WIFEXITED(st) &&
       !WEXITSTATUS(st)) {
-    if (!h->status) return a;
-    h->err[sizeof h->err - 1] = 0;
-    reel_error(REEL_EUSER, "'%s': %s", path, h->err);
-    return NULL;
+    v->ans = h->ans;
+    v->ans.err[sizeof v->ans.err - 1] = 0;
+    v->strs = (const char *)a->p + HEAD;
+    v->px = a->p + HEAD + STRCAP;
+    v->slot = NULL;
+    return 0;
   }
   char said[400] = "";
   if (a->errfd >= 0) tail(a->errfd, said, sizeof said);
@@ -339,15 +291,44 @@ static arena_t *run(const char *path, const reel_io_hdr_t *hdr, int part, int pi
   else
     reel_error(REEL_EUSER, "'%s': the %s decoder failed on it (exit status %d)%s", path,
                reel_io_fmt_name(hdr->fmt), st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, said);
-  return NULL;
+  return -1;
 }
 
-/* Fills info from the child's answer. raw (optional) gets the channel names
- * in decoder order. */
-static int answer(const char *path, const reel_io_hdr_t *hdr, arena_t *a, reel_io_info_t *info,
-                  char ***raw) {
-  head_t *h = (head_t *)a->p;
-  const char *s = (const char *)a->p + HEAD, *end = s + h->strbytes;
+/* Decodes in the helper, else in a forked child. On success the caller
+ * ends with reel_helper_done(v). */
+static int run(const char *path, const reel_io_hdr_t *hdr, int part, int pixels,
+               reel_dec_view_t *v) {
+  size_t pxcap = 0;
+  if (pixels) {
+    int nch = hdr->nch > 4 ? hdr->nch : 4; /* readers may expand (palette, YCbCr) */
+    pxcap = (size_t)hdr->w * hdr->h * nch * sizeof(float);
+  }
+  memset(v, 0, sizeof *v);
+  int r = reel_helper_decode(path, reel_io_fmt_name(hdr->fmt), part, pxcap, v);
+  if (r > 0) r = fork_decode(path, hdr, part, pxcap, v);
+  if (r) return -1;
+  const reel_oiio_spec_t *sp = &v->ans.spec;
+  if (!v->ans.status && (sp->nch < 1 || sp->w < 1 || sp->h < 1 ||
+                         (pixels && ((sp->elem != 1 && sp->elem != 2 && sp->elem != 4) ||
+                                     (uint64_t)sp->w * sp->h * sp->nch * sp->elem > pxcap)))) {
+    v->ans.status = -1;
+    snprintf(v->ans.err, sizeof v->ans.err,
+             "the decoder's answer is malformed (%dx%d, %d channels)", sp->w, sp->h, sp->nch);
+  }
+  if (v->ans.status) {
+    reel_error(REEL_EUSER, "'%s': %s", path, v->ans.err);
+    reel_helper_done(v);
+    return -1;
+  }
+  return 0;
+}
+
+/* Fills info from the decoder's answer. raw (optional) gets the channel
+ * names in decoder order. */
+static int answer(const char *path, const reel_io_hdr_t *hdr, const reel_dec_view_t *v,
+                  reel_io_info_t *info, char ***raw) {
+  const reel_dec_answer_t *h = &v->ans;
+  const char *s = v->strs, *end = s + (h->strbytes < STRCAP ? h->strbytes : STRCAP);
   const reel_oiio_spec_t *sp = &h->spec;
   int nch = sp->nch;
   memset(info, 0, sizeof *info);
@@ -355,7 +336,8 @@ static int answer(const char *path, const reel_io_hdr_t *hdr, arena_t *a, reel_i
   snprintf(info->pixeltype, sizeof info->pixeltype, "%.15s", sp->pixeltype);
   info->data = info->display = (reel_box_t){0, 0, sp->w, sp->h};
   info->nparts = sp->nsub;
-  if ((uint32_t)nch > h->nstr || !(info->chnames = calloc((size_t)nch + 1, sizeof(char *))))
+  if (nch < 0 || (uint32_t)nch > h->nstr ||
+      !(info->chnames = calloc((size_t)nch + 1, sizeof(char *))))
     goto bad;
   if (raw && !(*raw = calloc((size_t)nch + 1, sizeof(char *)))) goto bad;
   for (int c = 0; c < nch; c++) {
@@ -366,10 +348,10 @@ static int answer(const char *path, const reel_io_hdr_t *hdr, arena_t *a, reel_i
   }
   reel_io_order_channels(info->chnames, info->nch);
   for (uint32_t i = (uint32_t)nch; i + 1 < h->nstr && s < end; i += 2) {
-    const char *k = s, *v = s + strnlen(s, (size_t)(end - s)) + 1;
-    if (v >= end) break;
-    if (reel_meta_set(&info->meta, k, v)) goto bad;
-    s = v + strnlen(v, (size_t)(end - v)) + 1;
+    const char *k = s, *val = s + strnlen(s, (size_t)(end - s)) + 1;
+    if (val >= end) break;
+    if (reel_meta_set(&info->meta, k, val)) goto bad;
+    s = val + strnlen(val, (size_t)(end - val)) + 1;
   }
   if (reel_io_meta_finish(&info->meta, info->format, info->pixeltype)) goto bad;
   return 0;
@@ -379,28 +361,29 @@ bad:
 }
 
 int reel_sandbox_probe(const char *path, const reel_io_hdr_t *hdr, int part, reel_io_info_t *info) {
-  arena_t *a = run(path, hdr, part, 0);
+  reel_dec_view_t v;
   memset(info, 0, sizeof *info);
-  if (!a) return -1;
-  if (answer(path, hdr, a, info, NULL)) {
-    reel_io_info_clear(info);
-    return -1;
-  }
-  return 0;
+  if (run(path, hdr, part, 0, &v)) return -1;
+  int rc = answer(path, hdr, &v, info, NULL);
+  reel_helper_done(&v);
+  if (rc) reel_io_info_clear(info);
+  return rc;
 }
 
 int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_read_opts_t *opts,
                       reel_hostimg_t *out) {
   reel_io_info_t info;
+  reel_dec_view_t v;
   char **raw = NULL, names[REEL_MAXCH][REEL_CHNAME];
-  int idx[REEL_MAXCH], rc = -1;
+  int idx[REEL_MAXCH], rc = -1, ran = 0;
   memset(out, 0, sizeof *out);
   memset(&info, 0, sizeof info);
-  arena_t *a = run(path, hdr, opts ? opts->part : 0, 1);
-  if (!a || answer(path, hdr, a, &info, &raw)) goto out;
+  if (run(path, hdr, opts ? opts->part : 0, 1, &v)) goto out;
+  ran = 1;
+  if (answer(path, hdr, &v, &info, &raw)) goto out;
   int n = reel_io_select(path, &info, opts, idx, names);
   if (n < 0) goto out;
-  const reel_oiio_spec_t *sp = &((head_t *)a->p)->spec;
+  const reel_oiio_spec_t *sp = &v.ans.spec;
   size_t plane = (size_t)sp->w * sp->h, nch = (size_t)sp->nch;
   if (!(out->px = reel_pool_alloc(plane * n * sizeof(float)))) goto out;
   /* integer codes to 0..1 by their range: 10-bit DPX arrives as 16-bit
@@ -408,7 +391,7 @@ int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_
    * and divided by 1023, not by 65535 */
   int shift = sp->elem == 2 && sp->bits < 16 && sp->bits > 8 ? 16 - sp->bits : 0;
   float maxv = sp->elem == 1 ? 255.f : (float)(65535 >> shift);
-  const unsigned char *px = a->p + HEAD + STRCAP;
+  const unsigned char *px = v.px;
   for (int s = 0; s < n; s++) {
     int c = 0;
     while (c < sp->nch && strcmp(raw[c], info.chnames[idx[s]])) c++;
@@ -431,6 +414,7 @@ int reel_sandbox_read(const char *path, const reel_io_hdr_t *hdr, const reel_io_
   if (reel_meta_copy(&out->meta, &info.meta)) goto out;
   rc = 0;
 out:
+  if (ran) reel_helper_done(&v);
   if (raw)
     for (int c = 0; raw[c]; c++) free(raw[c]);
   free(raw);

@@ -1,5 +1,5 @@
-/* Write: renders its input to files (EXR half/float with none, ZIP, PIZ or
- * DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG). Each file is written under a
+/* Write: renders its input to files (EXR half/float with none, RLE, ZIP, PIZ
+ * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG). Each file is written under a
  * temporary name and renamed, so a killed render never leaves half a frame.
  * Every file carries provenance metadata (reel:key, reel:version,
  * reel:lineage, reel:graph). The result is a record of the file's size, mtime
@@ -26,7 +26,7 @@ typedef struct {
 static const char *const formats[] = {"auto", "exr", "dpx", "tiff", "png", "jpeg", NULL};
 static const char *const pixeltypes[] = {"auto", "half", "float", "uint8", "uint10", "uint16", NULL};
 static const char *const compressions[] = {"auto", "none", "zip", "zips", "piz",
-                                           "dwaa", "dwab", "lzw",  NULL};
+                                           "dwaa", "dwab", "lzw",  "rle", NULL};
 
 static const reel_param_desc_t params[] = {
     {"path", REEL_P_STRING, 1, offsetof(write_t, path), {0}, NULL, 1, 0, NULL,
@@ -35,9 +35,11 @@ static const reel_param_desc_t params[] = {
     REEL_PENUM(write_t, pixeltype, pixeltypes, "auto",
                "sample type; auto: EXR half, DPX uint10, TIFF uint16, PNG and JPEG uint8"),
     REEL_PENUM(write_t, compression, compressions, "auto",
-               "EXR: none, zip, zips, piz, dwaa, dwab (auto: zip); TIFF: none, zip, lzw"),
+               "EXR: none, rle, zip, zips, piz, dwaa, dwab (auto: zip); TIFF: none, zip, lzw"),
     {"quality", REEL_P_INT, 1, offsetof(write_t, quality), {0}, NULL, 0, 100, NULL,
-     "JPEG quality 1-100 (0: 95); EXR DWA compression level (0: 45)", REEL_PF_STATIC},
+     "JPEG quality 1-100 (0: 95); EXR DWA compression level (0: 45); EXR ZIP/ZIPS deflate "
+     "level 1-9 (0: 4, the best time for its size)",
+     REEL_PF_STATIC},
     REEL_PSTR(write_t, colorspace, NULL,
               "colour space tag written to the file (default: the image's tag); converts "
               "nothing: put a Colorspace node before"),
@@ -75,7 +77,7 @@ static int check(reel_node_t *n, const void *pv) {
   const char *pt = pixeltypes[p->pixeltype], *cz = compressions[p->compression];
   static const struct {
     const char *fmt, *types, *comps;
-  } ok[] = {{"exr", " auto half float ", " auto none zip zips piz dwaa dwab "},
+  } ok[] = {{"exr", " auto half float ", " auto none rle zip zips piz dwaa dwab "},
             {"dpx", " auto uint8 uint10 uint16 ", " auto none "},
             {"tiff", " auto uint8 uint16 float ", " auto none zip lzw "},
             {"png", " auto uint8 uint16 ", " auto "},

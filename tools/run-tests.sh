@@ -12,6 +12,9 @@ export REEL_CACHE="${REEL_TEST_CACHE:-$ROOT/build/test-cache}"
 export REEL_ROOT="$ROOT"
 export LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/tests/lua/?.lua;;"
 export PATH="$ROOT/bin:$PATH"
+# unit tests link libreel.a, so the decoder helper is not found beside a
+# shared library: name it (bin/reel and LuaJIT find it themselves)
+UNIT_ENV="REEL_DECODER=$ROOT/lib/reel/reel-decode"
 rm -rf "$REEL_CACHE"
 mkdir -p build/test-logs
 total_p=0
@@ -46,7 +49,7 @@ run() { # name, command...
 }
 
 for t in build/tests/test_*; do
-  [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+  [ -x "$t" ] && run "unit/$(basename "$t")" env "$UNIT_ENV" "$t"
 done
 for t in tests/lua/test_*.lua; do
   [ -f "$t" ] && run "lua/$(basename "$t")" luajit "$t"
