@@ -65,7 +65,10 @@ int reel_io_meta_finish(reel_meta_t *m, const char *format, const char *pixeltyp
  * chunk table). DWAA/DWAB parts decode through OpenImageIO instead. ---- */
 
 int reel_exr_probe(const char *path, int part, reel_io_info_t *info);
-int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
+/* nonfinite (optional): NaN and Inf samples seen while converting, or
+ * (size_t)-1 when the read could not count them (DWA). */
+int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out,
+                  size_t *nonfinite);
 /* The same read through OpenImageIO's EXR reader (the DWA fallback; also a
  * reference for tests). */
 int reel_exr_read_oiio(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
