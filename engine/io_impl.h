@@ -121,6 +121,9 @@ typedef struct {
 /* Metadata keys never carried into a written file: the source file's layout
  * (dpx:*, tiff:*, compression, windows, ...). */
 int reel_io_meta_skip(const char *key);
+/* A standard EXR attribute's kind: 0 a string (or not standard), 1 one
+ * float, 2 another type (never written from text). */
+int reel_exr_attr_kind(const char *name);
 /* Writes interleaved px to path with the writer named fmt. 0 / -1. */
 int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws, const void *px,
                     char *err, size_t cap);
