@@ -94,7 +94,7 @@ static int oiio_write(const char *path, const reel_hostimg_t *h, const char *com
 static int bench_write(const char *in, const char *comp, int level, const char *out, int n,
                        int reel_only) {
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t o = {0, NULL, NULL};
+  reel_io_read_opts_t o = {0, NULL, NULL, 0};
   double t[1000], reel, oiio;
   if (reel_io_read(in, &o, &h)) {
     fprintf(stderr, "%s\n", reel_error_get());
@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
         reel_io_info_clear(&info);
       } else {
         reel_hostimg_t h = {0};
-        reel_io_read_opts_t o = {0, NULL, NULL};
+        reel_io_read_opts_t o = {0, NULL, NULL, 0};
         rc = reel_io_read(p, &o, &h);
         reel_hostimg_clear(&h);
       }

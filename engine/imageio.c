@@ -60,12 +60,63 @@ int reel_io_probe(const char *path, int part, reel_io_info_t *info) {
   return reel_sandbox_probe(path, &hdr, part, info);
 }
 
+/* NaN and Inf samples of float and half sources (integer codes cannot be
+ * either). seen: how many the decoder counted on the way ((size_t)-1: it
+ * did not), else one pass of exponent tests over the planes; per channel
+ * only when some turn up. */
+static int nonfinite(const char *path, reel_hostimg_t *h, reel_io_nonfinite_t policy, size_t seen) {
+  const char *pt = reel_meta_get(&h->meta, "reel:pixeltype");
+  size_t n = (size_t)reel_box_w(h->data) * (size_t)reel_box_h(h->data), total = 0;
+  if (policy == REEL_IO_NONFINITE_KEEP || !h->px || !seen || (pt && !strncmp(pt, "uint", 4)))
+    return 0;
+  const uint32_t *u = (const uint32_t *)h->px;
+  for (size_t i = 0; i < n * (size_t)h->nch; i++) total += (u[i] & 0x7f800000u) == 0x7f800000u;
+  if (!total) return 0;
+  if (policy == REEL_IO_NONFINITE_ZERO) {
+    for (size_t i = 0; i < n * (size_t)h->nch; i++)
+      if ((u[i] & 0x7f800000u) == 0x7f800000u) h->px[i] = 0;
+    return 0;
+  }
+  char where[600] = "";
+  size_t at = 0;
+  for (int c = 0; c < h->nch && at < sizeof where - 80; c++) {
+    size_t nan = 0, inf = 0;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t v = u[(size_t)c * n + i];
+      if ((v & 0x7f800000u) == 0x7f800000u) {
+        nan += (v & 0x7fffffu) != 0;
+        inf += (v & 0x7fffffu) == 0;
+      }
+    }
+    char nn[32] = "", ni[32] = "";
+    if (nan) snprintf(nn, sizeof nn, "%zu NaN", nan);
+    if (inf) snprintf(ni, sizeof ni, "%zu infinite", inf);
+    if (nan + inf)
+      at += (size_t)snprintf(where + at, sizeof where - at, "%s%s%s%s in %s", at ? ", " : "", nn,
+                             nan && inf ? " and " : "", ni, h->ch[c]);
+  }
+  reel_error(REEL_EUSER,
+             "'%s' has %zu samples that are not finite numbers (%s). Set the Read node's "
+             "nonfinite = \"zero\" to replace them with 0, or \"keep\" to pass them on",
+             path, total, where);
+  return -1;
+}
+
 int reel_io_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out) {
   reel_io_hdr_t hdr;
+  size_t seen = (size_t)-1;
+  int rc;
   memset(out, 0, sizeof *out);
   if (reel_io_check(path, opts ? opts->part : 0, &hdr)) return -1;
-  if (hdr.fmt == REEL_FMT_EXR) return reel_exr_read(path, opts, out);
-  return reel_sandbox_read(path, &hdr, opts, out);
+  if (hdr.fmt == REEL_FMT_EXR)
+    rc = reel_exr_read(path, opts, out, &seen);
+  else
+    rc = reel_sandbox_read(path, &hdr, opts, out);
+  if (!rc && nonfinite(path, out, opts ? opts->nonfinite : REEL_IO_NONFINITE_ERROR, seen)) {
+    reel_hostimg_clear(out);
+    rc = -1;
+  }
+  return rc;
 }
 
 /* ---- writing ---- */

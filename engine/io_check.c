@@ -123,6 +123,35 @@ static int dpx_components(unsigned desc) {
   }
 }
 
+/* Elements the decoder (OpenImageIO 2.4's DPX reader) gets wrong, checked
+ * against a reference decoder in tests/unit/test_imageio.c. A file with one
+ * is refused whole, whichever part was asked for: a restorer is not handed
+ * part of a damaged file silently. */
+static int dpx_sound(const rd_t *f, unsigned e, int nc, unsigned bits, unsigned packing,
+                     unsigned enc, int w) {
+  static const char *const refuse =
+      "; Reel refuses the whole file rather than hand over part of it";
+  char pk = packing == 1 ? 'A' : 'B';
+  if (enc)
+    return bad(f,
+               "element %u is run-length encoded, which OpenImageIO 2.4's DPX reader cannot "
+               "decode%s",
+               e, refuse);
+  if (bits == 10 && packing && nc == 1)
+    return bad(f,
+               "element %u is single-channel 10-bit data in filled packing (method %c), which "
+               "OpenImageIO 2.4 decodes with the three samples of each 32-bit word in reverse "
+               "order%s",
+               e, pk, refuse);
+  if (bits == 10 && packing && (int64_t)w * nc % 3 == 1)
+    return bad(f,
+               "element %u (%d channels of 10-bit data, filled packing method %c, %d pixels "
+               "wide) ends each line with a sample alone in its 32-bit word, which OpenImageIO "
+               "2.4 reads from the wrong bits%s",
+               e, nc, pk, w, refuse);
+  return 0;
+}
+
 static int check_dpx(rd_t *f, int part, reel_io_hdr_t *hdr) {
   unsigned char h[1408];
   f->be = 0;
@@ -164,7 +193,7 @@ static int check_dpx(rd_t *f, int part, reel_io_hdr_t *hdr) {
     if (off == 0xffffffffu || (!off && !e)) off = imgoff;
     int64_t n = w * ht * nc, need;
     if (bits == 10 && packing)
-      need = (n + 2) / 3 * 4; /* three samples per 32-bit word */
+      need = ht * ((w * nc + 2) / 3 * 4); /* three samples per 32-bit word, lines padded */
     else if (bits == 12 && packing)
       need = n * 2;
     else
@@ -173,16 +202,8 @@ static int check_dpx(rd_t *f, int part, reel_io_hdr_t *hdr) {
     snprintf(what, sizeof what, "DPX element %u (%dx%d, %d x %u-bit)", e, (int)w, (int)ht, nc,
              bits);
     if (!enc && fits(f, off, need, what)) return -1;
-    if ((int)e == part) {
-      hdr->nch = nc;
-      /* OpenImageIO 2.4's Read10bitFilled swaps samples across the last,
-       * partial group of such lines and writes past its line buffer. */
-      if (nc == 1 && bits == 10 && packing && w % 3)
-        return bad(f,
-                   "part %d is single-channel 10-bit filled data %d pixels wide (not a multiple "
-                   "of 3), which OpenImageIO 2.4 decodes wrongly",
-                   part, (int)w);
-    }
+    if (dpx_sound(f, e, nc, bits, packing, enc, (int)w)) return -1;
+    if ((int)e == part) hdr->nch = nc;
   }
   return 0;
 }
@@ -366,7 +387,11 @@ static int check_ifd(rd_t *f, int big, uint64_t at, int idx, uint64_t *next, int
       return bad(f, "TIFF directory %d has a bad tile size; the file is damaged", idx);
     nchunk = (w + tw - 1) / tw * ((h + th - 1) / th);
   } else {
-    if (have[T_RPS]) tval(f, &tg[T_RPS], 0, &rps);
+    if (have[T_RPS] && !tval(f, &tg[T_RPS], 0, &rps) && !rps)
+      return bad(f,
+                 "TIFF directory %d: attribute tiff:RowsPerStrip = 0 is invalid (must be at "
+                 "least 1): the file's header is damaged",
+                 idx);
     if (!rps || rps > h) rps = h;
     nchunk = (h + rps - 1) / rps;
   }

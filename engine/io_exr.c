@@ -221,8 +221,71 @@ static const char *attr_text(const exr_attribute_t *a, char *b, size_t cap) {
   }
 }
 
+/* ---- attributes with invalid values ----
+ * Attributes whose meaning is known and that Reel or OpenImageIO act on
+ * must hold values they can: a header that says otherwise is damaged, and
+ * the file is refused before a decoder trips on it (OpenImageIO 2.4 divides
+ * by tiff:RowsPerStrip, whatever the format). */
+
+static int numeric(const exr_attribute_t *a, double *v) {
+  switch (a->type) {
+  case EXR_ATTR_INT: *v = a->i; return 1;
+  case EXR_ATTR_FLOAT: *v = a->f; return 1;
+  case EXR_ATTR_DOUBLE: *v = a->d; return 1;
+  default: return 0;
+  }
+}
+
+static int invalid(const char *path, const char *name, const char *val, const char *rule) {
+  reel_error(REEL_EUSER, "'%s': attribute %s = %s is invalid (%s): the file's header is damaged",
+             path, name, val, rule);
+  return -1;
+}
+
+static int check_window(const char *path, const char *name, exr_attr_box2i_t b) {
+  int64_t w = (int64_t)b.max.x - b.min.x + 1, h = (int64_t)b.max.y - b.min.y + 1;
+  char v[120];
+  snprintf(v, sizeof v, "(%d, %d) - (%d, %d)", b.min.x, b.min.y, b.max.x, b.max.y);
+  if (w <= 0 || h <= 0) return invalid(path, name, v, "its maximum is less than its minimum");
+  if (w > REEL_IO_MAXDIM || h > REEL_IO_MAXDIM || w * h > REEL_IO_MAXPIX) {
+    char rule[64];
+    snprintf(rule, sizeof rule, "larger than the %lld megapixel limit",
+             (long long)(REEL_IO_MAXPIX / 1000000));
+    return invalid(path, name, v, rule);
+  }
+  return 0;
+}
+
+static int check_attr(const char *path, const exr_attribute_t *a) {
+  double v;
+  char t[64];
+  if (!strcmp(a->name, "tiff:RowsPerStrip") && numeric(a, &v) && !(v >= 1)) {
+    snprintf(t, sizeof t, "%g", v);
+    return invalid(path, a->name, t, "must be at least 1");
+  }
+  if (!strcmp(a->name, "pixelAspectRatio") && numeric(a, &v) && !(v >= 0.01 && v <= 100)) {
+    snprintf(t, sizeof t, "%g", v);
+    return invalid(path, a->name, t, "must be between 0.01 and 100");
+  }
+  if (!strcmp(a->name, "framesPerSecond") && a->type == EXR_ATTR_RATIONAL &&
+      (a->rational->num <= 0 || !a->rational->denom)) {
+    snprintf(t, sizeof t, "%d/%u", a->rational->num, a->rational->denom);
+    return invalid(path, a->name, t, "must be a positive number of frames per second");
+  }
+  if (a->type == EXR_ATTR_CHROMATICITIES) {
+    const float *c = &a->chromaticities->red_x;
+    for (int i = 0; i < 8; i++)
+      if (!(c[i] >= -1 && c[i] <= 2)) {
+        snprintf(t, sizeof t, "{..., %g, ...}", (double)c[i]);
+        return invalid(path, a->name, t, "CIE xy coordinates lie between -1 and 2");
+      }
+  }
+  return 0;
+}
+
 /* Fills info for one part: windows, channels (R, G, B, A first), metadata.
- * Also refuses absurd sizes, before anything is allocated for pixels. */
+ * Also refuses absurd sizes, before anything is allocated for pixels, and
+ * attributes with invalid values (check_attr). */
 static int describe(const char *path, exr_context_t c, int part, reel_io_info_t *info) {
   int np = 0;
   exr_attr_box2i_t dw, dsp;
@@ -243,13 +306,14 @@ static int describe(const char *path, exr_context_t c, int part, reel_io_info_t 
     return -1;
   }
   int64_t w = (int64_t)dw.max.x - dw.min.x + 1, h = (int64_t)dw.max.y - dw.min.y + 1;
-  if (w <= 0 || h <= 0 || w > REEL_IO_MAXDIM || h > REEL_IO_MAXDIM || w * h > REEL_IO_MAXPIX) {
+  if (w > 0 && h > 0 && (w > REEL_IO_MAXDIM || h > REEL_IO_MAXDIM || w * h > REEL_IO_MAXPIX)) {
     reel_error(REEL_EUSER,
                "'%s': image of %lldx%lld pixels is larger than the %lld megapixel limit; the "
                "file is probably damaged",
                path, (long long)w, (long long)h, (long long)(REEL_IO_MAXPIX / 1000000));
     return -1;
   }
+  if (check_window(path, "dataWindow", dw) || check_window(path, "displayWindow", dsp)) return -1;
   snprintf(info->format, sizeof info->format, "openexr");
   info->nparts = np;
   info->data = (reel_box_t){dw.min.x, dw.min.y, dw.max.x + 1, dw.max.y + 1};
@@ -276,7 +340,8 @@ static int describe(const char *path, exr_context_t c, int part, reel_io_info_t 
     const exr_attribute_t *a;
     const char *v;
     if (exr_get_attribute_by_index(c, part, EXR_ATTR_LIST_FILE_ORDER, i, &a)) continue;
-    if ((v = attr_text(a, b, cap)) && reel_meta_set(&info->meta, meta_name(a->name), v)) {
+    if (check_attr(path, a) ||
+        ((v = attr_text(a, b, cap)) && reel_meta_set(&info->meta, meta_name(a->name), v))) {
       free(b);
       return -1;
     }
@@ -314,7 +379,9 @@ typedef struct {
   int type[REEL_MAXCH]; /* exr_pixel_type_t */
   float *px;
   pthread_mutex_t mu;
-  int next; /* next chunk to take */
+  int next;         /* next chunk to take */
+  int count;        /* count NaN and Inf samples (not when they are kept) */
+  size_t nonfinite; /* how many were seen */
   int failed;
   char err[512];
 } job_t;
@@ -339,9 +406,29 @@ static int take(job_t *j) {
   return i;
 }
 
+/* NaN and Inf among n samples (exponent all ones), counted while they are
+ * in cache: a separate pass over a 4K frame would cost as much as the read. */
+static size_t count_half(const uint16_t *p, int n) {
+  size_t k = 0;
+  for (int i = 0; i < n; i++) k += (p[i] & 0x7c00) == 0x7c00;
+  return k;
+}
+
+static size_t count_float(const unsigned char *p, int n) {
+  size_t k = 0;
+  for (int i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, p + 4 * i, 4);
+    k += (u & 0x7f800000u) == 0x7f800000u;
+  }
+  return k;
+}
+
 /* Storage layout of a chunk: for each line, each channel in file order,
- * width samples. Copies the selected channels into the output planes. */
-static void convert(job_t *j, const unsigned char *buf, int x0, int y0, int cw, int chh) {
+ * width samples. Copies the selected channels into the output planes and
+ * returns how many of their samples are not finite. */
+static size_t convert(job_t *j, const unsigned char *buf, int x0, int y0, int cw, int chh) {
+  size_t bad = 0;
   size_t plane = (size_t)j->w * j->h, linebytes = (size_t)cw * j->line_bpp;
   for (int y = 0; y < chh; y++) {
     const unsigned char *line = buf + (size_t)y * linebytes;
@@ -350,8 +437,10 @@ static void convert(job_t *j, const unsigned char *buf, int x0, int y0, int cw, 
       float *dst = j->px + s * plane + (size_t)(y0 + y) * j->w + x0;
       if (j->type[s] == EXR_PIXEL_HALF) {
         reel_io_half_to_float((const uint16_t *)src, dst, (size_t)cw);
+        if (j->count) bad += count_half((const uint16_t *)src, cw);
       } else if (j->type[s] == EXR_PIXEL_FLOAT) {
         memcpy(dst, src, (size_t)cw * 4);
+        if (j->count) bad += count_float(src, cw);
       } else {
         for (int x = 0; x < cw; x++) {
           uint32_t u;
@@ -361,12 +450,14 @@ static void convert(job_t *j, const unsigned char *buf, int x0, int y0, int cw, 
       }
     }
   }
+  return bad;
 }
 
 static void *worker(void *arg) {
   job_t *j = arg;
   exr_decode_pipeline_t d = EXR_DECODE_PIPELINE_INITIALIZER;
   int init = 0, i;
+  size_t bad = 0;
   lastmsg[0] = 0;
   while ((i = take(j)) >= 0) {
     exr_chunk_info_t ci;
@@ -409,8 +500,11 @@ static void *worker(void *arg) {
       fail(j, "chunk %d decoded to nothing", i);
       break;
     }
-    convert(j, buf, x0, y0, cw, chh);
+    bad += convert(j, buf, x0, y0, cw, chh);
   }
+  pthread_mutex_lock(&j->mu);
+  j->nonfinite += bad;
+  pthread_mutex_unlock(&j->mu);
   exr_decoding_destroy(j->c, &d);
   return NULL;
 }
@@ -522,7 +616,8 @@ static int fill_out(const reel_io_info_t *info, int n, char (*names)[REEL_CHNAME
   return reel_meta_copy(&out->meta, &info->meta);
 }
 
-int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out) {
+int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out,
+                  size_t *nonfinite) {
   exr_context_t c;
   reel_io_info_t info = {0};
   char names[REEL_MAXCH][REEL_CHNAME];
@@ -533,12 +628,14 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
   if (open_ctx(path, &c)) return -1;
   j.c = c;
   j.part = part;
+  j.count = !opts || opts->nonfinite != REEL_IO_NONFINITE_KEEP;
   if (describe(path, c, part, &info)) goto out;
   exr_compression_t comp;
   exr_get_compression(c, part, &comp);
   if (comp == EXR_COMPRESSION_DWAA || comp == EXR_COMPRESSION_DWAB) {
     exr_finish(&c);
     reel_io_info_clear(&info);
+    if (nonfinite) *nonfinite = (size_t)-1; /* not counted */
     return reel_exr_read_oiio(path, opts, out);
   }
   if (plan(path, &j, &info) || select_planes(path, &j, &info, opts, names) ||
@@ -561,6 +658,7 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
   if (fill_out(&info, j.nsel, names, out)) goto out;
   out->px = j.px;
   j.px = NULL;
+  if (nonfinite) *nonfinite = j.count ? j.nonfinite : (size_t)-1;
   rc = 0;
 out:
   reel_pool_free(j.px);

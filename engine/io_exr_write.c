@@ -159,32 +159,6 @@ static int parse_floats(const char *s, float *v, int n) {
   return 0;
 }
 
-/* Standard attributes: those holding one float are written as floats; the
- * other non-string ones only through their own branch below, never as text
- * (a reader would find the wrong type under a known name). */
-static const char *const float_attrs[] = {"whiteLuminance", "xDensity", "utcOffset", "longitude",
-                                          "latitude",       "altitude", "focus",     "expTime",
-                                          "aperture",       "isoSpeed", NULL};
-static const char *const typed_attrs[] = {"adoptedNeutral",
-                                          "envmap",
-                                          "keyCode",
-                                          "timeCode",
-                                          "multiView",
-                                          "worldToCamera",
-                                          "worldToNDC",
-                                          "deepImageState",
-                                          "originalDataWindow",
-                                          "dwaCompressionLevel",
-                                          "preview",
-                                          "view",
-                                          NULL};
-
-static int listed(const char *const *l, const char *s) {
-  for (; *l; l++)
-    if (!strcmp(*l, s)) return 1;
-  return 0;
-}
-
 /* Metadata to attributes: the standard ones typed (OpenImageIO's names
  * mapped back), the rest as strings; the colour tag as reel:colorspace. */
 static exr_result_t put_meta(exr_context_t c, const reel_meta_t *m, float *par) {
@@ -202,13 +176,13 @@ static exr_result_t put_meta(exr_context_t c, const reel_meta_t *m, float *par) 
         exr_attr_chromaticities_t ch = {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
         r = exr_attr_set_chromaticities(c, 0, "chromaticities", &ch);
       }
-    } else if (listed(float_attrs, name)) {
+    } else if (reel_exr_attr_kind(name) == 1) {
       if (!parse_floats(v, f, 1)) r = exr_attr_set_float(c, 0, name, f[0]);
     } else if (!strcmp(name, "framesPerSecond")) {
       exr_attr_rational_t q = {0, 1};
       if (sscanf(v, "%d/%u", &q.num, &q.denom) >= 1 && q.denom && q.num > 0)
         r = exr_attr_set_rational(c, 0, name, &q);
-    } else if (!listed(typed_attrs, name) && !reel_io_meta_skip(k)) {
+    } else if (!reel_exr_attr_kind(name) && !reel_io_meta_skip(k)) {
       r = exr_attr_set_string(c, 0, name, v);
     }
   }

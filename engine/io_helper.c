@@ -61,23 +61,23 @@ static int executable(const char *p) { return p[0] && !access(p, X_OK); }
 
 /* REEL_DECODER, else reel/reel-decode beside the library that holds this
  * code (lib/libreel.so -> lib/reel/reel-decode, in the tree and installed),
- * else lib/reel/reel-decode beside a program's bin/ (a static link). */
+ * else lib/reel/reel-decode beside the bin/ of a program that links libreel
+ * statically. */
 static void search(void) {
   const char *env = getenv("REEL_DECODER");
   searched = 1;
   exe[0] = 0;
   if (env) {
-    if (executable(env) || !env[0]) {
-      snprintf(exe, sizeof exe, "%s", env);
-      return;
-    }
+    /* "": no helper, on purpose; else made absolute, as the cwd may change */
+    if (!env[0] || (executable(env) && realpath(env, exe))) return;
+    exe[0] = 0;
     fprintf(stderr,
             "reel: warning: REEL_DECODER='%s' is not an executable; decoding DPX, Cineon, TIFF, "
             "PNG and JPEG in a forked process per frame instead (slower in a large process)\n",
             env);
     return;
   }
-  Dl_info di;
+  Dl_info di = {0};
   char lib[PATH_MAX], cand[PATH_MAX + 64];
   if (dladdr((void *)reel_helper_decode, &di) && di.dli_fname && realpath(di.dli_fname, lib)) {
     char *slash = strrchr(lib, '/');
@@ -157,7 +157,7 @@ static int recv_msg(int fd, void *buf, size_t n, int ms) {
   }
 }
 
-static int start(slot_t *s, char *why, size_t cap) {
+static int start(slot_t *s, const char *exe_path, char *why, size_t cap) {
   int sv[2] = {-1, -1}, rc = -1;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
@@ -191,12 +191,12 @@ static int start(slot_t *s, char *why, size_t cap) {
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   char *argv[] = {"reel-decode", NULL};
   pid_t pid;
-  int e = posix_spawn(&pid, exe, &fa, &at, argv, environ);
+  int e = posix_spawn(&pid, exe_path, &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   close(sv[1]);
   if (e) {
-    snprintf(why, cap, "cannot start '%s': %s", exe, strerror(e));
+    snprintf(why, cap, "cannot start '%s': %s", exe_path, strerror(e));
     close(sv[0]);
     return -1;
   }
@@ -204,13 +204,14 @@ static int start(slot_t *s, char *why, size_t cap) {
   s->sock = sv[0];
   reel_dec_hello_t h;
   if (recv_msg(s->sock, &h, sizeof h, HELLO_MS)) {
-    snprintf(why, cap, "'%s' did not answer (%s)", exe,
+    snprintf(why, cap, "'%s' did not answer (%s)", exe_path,
              errno == ETIMEDOUT ? "timed out" : "it exited");
     goto out;
   }
   if (h.magic != REEL_DEC_MAGIC || h.reqsize != sizeof(reel_dec_req_t) ||
       h.anssize != sizeof(reel_dec_answer_t)) {
-    snprintf(why, cap, "'%s' speaks another protocol (is it from another build of Reel?)", exe);
+    snprintf(why, cap, "'%s' speaks another protocol (is it from another build of Reel?)",
+             exe_path);
     goto out;
   }
   __atomic_fetch_add(&n_spawns, 1, __ATOMIC_RELAXED);
@@ -275,11 +276,13 @@ static slot_t *take(void) {
 
 int reel_helper_decode(const char *path, const char *fmt, int part, size_t pxcap,
                        reel_dec_view_t *v) {
+  char path_exe[PATH_MAX];
   pthread_mutex_lock(&cfg_mu);
   if (!searched) search();
-  int have = exe[0] != 0, tmo = timeout_ms > 0 ? timeout_ms : REEL_DEC_TIMEOUT_MS;
+  snprintf(path_exe, sizeof path_exe, "%s", exe);
+  int tmo = timeout_ms > 0 ? timeout_ms : REEL_DEC_TIMEOUT_MS;
   pthread_mutex_unlock(&cfg_mu);
-  if (!have) return 1;
+  if (!path_exe[0]) return 1;
   if (strlen(path) >= sizeof((reel_dec_req_t *)0)->path) {
     reel_error(REEL_EUSER, "'%s': path too long", path);
     return -1;
@@ -304,7 +307,7 @@ int reel_helper_decode(const char *path, const char *fmt, int part, size_t pxcap
   int sent = 0;
   /* a helper that died while idle (killed from outside) is replaced once */
   for (int attempt = 0; attempt < 2 && !sent; attempt++) {
-    if (!s->pid && start(s, why, sizeof why)) {
+    if (!s->pid && start(s, path_exe, why, sizeof why)) {
       free(rq);
       pthread_mutex_unlock(&s->mu);
       pthread_mutex_lock(&cfg_mu);

@@ -65,7 +65,10 @@ int reel_io_meta_finish(reel_meta_t *m, const char *format, const char *pixeltyp
  * chunk table). DWAA/DWAB parts decode through OpenImageIO instead. ---- */
 
 int reel_exr_probe(const char *path, int part, reel_io_info_t *info);
-int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
+/* nonfinite (optional): NaN and Inf samples seen while converting, or
+ * (size_t)-1 when the read could not count them (DWA). */
+int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out,
+                  size_t *nonfinite);
 /* The same read through OpenImageIO's EXR reader (the DWA fallback; also a
  * reference for tests). */
 int reel_exr_read_oiio(const char *path, const reel_io_read_opts_t *opts, reel_hostimg_t *out);
@@ -118,6 +121,9 @@ typedef struct {
 /* Metadata keys never carried into a written file: the source file's layout
  * (dpx:*, tiff:*, compression, windows, ...). */
 int reel_io_meta_skip(const char *key);
+/* A standard EXR attribute's kind: 0 a string (or not standard), 1 one
+ * float, 2 another type (never written from text). */
+int reel_exr_attr_kind(const char *name);
 /* Writes interleaved px to path with the writer named fmt. 0 / -1. */
 int reel_oiio_write(const char *path, const char *fmt, const reel_oiio_wspec_t *ws, const void *px,
                     char *err, size_t cap);

@@ -201,6 +201,24 @@ extern "C" int reel_io_meta_skip(const char *k) {
   return 0;
 }
 
+/* Standard EXR attributes that are not strings: one float, or another type
+ * (never written from text: a reader would find the wrong type under a
+ * known name). Shared with io_exr_write.c, like reel_io_meta_skip. */
+extern "C" int reel_exr_attr_kind(const char *name) {
+  static const char *const floats[] = {"whiteLuminance", "xDensity", "utcOffset", "longitude",
+                                       "latitude",       "altitude", "focus",     "expTime",
+                                       "aperture",       "isoSpeed", NULL};
+  static const char *const typed[] = {
+      "adoptedNeutral", "envmap",     "keyCode",        "timeCode",           "multiView",
+      "worldToCamera",  "worldToNDC", "deepImageState", "originalDataWindow", "dwaCompressionLevel",
+      "preview",        "view",       NULL};
+  for (int i = 0; floats[i]; i++)
+    if (!strcmp(name, floats[i])) return 1;
+  for (int i = 0; typed[i]; i++)
+    if (!strcmp(name, typed[i])) return 2;
+  return 0;
+}
+
 static void put_meta(ImageSpec &s, const reel_meta_t *m, bool exr) {
   if (!m) return;
   const char *cs = NULL;
@@ -220,6 +238,10 @@ static void put_meta(ImageSpec &s, const reel_meta_t *m, bool exr) {
       continue;
     }
     if (reel_io_meta_skip(k)) continue;
+    int kind = exr ? reel_exr_attr_kind(k) : 0;
+    float f;
+    if (kind == 1 && sscanf(v, "%f", &f) == 1) s.attribute(k, f);
+    if (kind) continue;
     s.attribute(k, v);
   }
   /* The graph's own colour tag wins over one carried from a source file. */

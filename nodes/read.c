@@ -20,10 +20,13 @@ typedef struct {
   const char *layer, *channels;
   int part;
   const char *colorspace;
+  int nonfinite;
 } read_t;
 
 enum { MISSING_ERROR, MISSING_HOLD, MISSING_BLACK };
 static const char *const missing_names[] = {"error", "hold", "black", NULL};
+/* in the order of reel_io_nonfinite_t */
+static const char *const nonfinite_names[] = {"error", "zero", "keep", NULL};
 
 static const reel_param_desc_t params[] = {
     {"path", REEL_P_STRING, 1, offsetof(read_t, path), {0}, NULL, 1, 0, NULL,
@@ -42,6 +45,10 @@ static const reel_param_desc_t params[] = {
     REEL_PSTR(read_t, colorspace, NULL,
               "colour space tag; default: the file's tag, else by format (EXR linear, DPX and "
               "Cineon log, others sRGB)"),
+    REEL_PENUM(read_t, nonfinite, nonfinite_names, "error",
+               "NaN and infinite samples in a float or half file (a damaged render or scan): "
+               "stop with an error that says how many were found in which channel, replace them "
+               "with 0, or keep them (later nodes may spread them to their neighbours)"),
 };
 
 static int has_range(const read_t *p) { return p->range[0] <= p->range[1]; }
@@ -84,7 +91,8 @@ static int frame_file(reel_node_t *n, const read_t *p, int frame, char *out, siz
 }
 
 static reel_io_read_opts_t opts_of(const read_t *p) {
-  return (reel_io_read_opts_t){p->part, p->layer, p->channels};
+  return (reel_io_read_opts_t){p->part, p->layer, p->channels,
+                               (reel_io_nonfinite_t)p->nonfinite};
 }
 
 static int clip(reel_node_t *n, const void *pv, const reel_clip_t *in, reel_clip_t *out) {

@@ -43,11 +43,12 @@ static int box_eq(reel_box_t a, int x0, int y0, int x1, int y1) {
   return a.x0 == x0 && a.y0 == y0 && a.x1 == x1 && a.y1 == y1;
 }
 
-/* Reads that must fail: -1, a message naming the file, and we are alive. */
-static void expect_fail(const char *path, int part, const char *why) {
+/* Reads that must fail: -1, a message naming the file, and we are alive;
+ * the probe (header only) fails too unless header_ok. */
+static void expect_fail_read(const char *path, int part, const char *why, int header_ok) {
   reel_io_info_t info = {0};
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t o = {part, NULL, NULL};
+  reel_io_read_opts_t o = {part, NULL, NULL, 0};
   const char *base = strrchr(path, '/') + 1;
   reel_error_clear();
   int rp = reel_io_probe(path, part, &info);
@@ -57,18 +58,24 @@ static void expect_fail(const char *path, int part, const char *why) {
   int rr = reel_io_read(path, &o, &h);
   const char *rmsg = reel_error_get();
   fprintf(stderr, "    %-40s part %d: %s\n", base, part, rmsg);
-  CHECK(rp == -1 && rr == -1);
-  CHECK(strstr(pmsg, base) != NULL);
+  CHECK(rr == -1 && (header_ok ? rp == 0 : rp == -1));
+  CHECK(header_ok || strstr(pmsg, base) != NULL);
   CHECK(strstr(rmsg, base) != NULL);
   CHECK(!why || strstr(rmsg, why) != NULL);
-  CHECK(h.px == NULL && info.chnames == NULL);
+  CHECK(h.px == NULL);
+  if (!header_ok) CHECK(info.chnames == NULL);
+  reel_io_info_clear(&info);
   reel_error_clear();
+}
+
+static void expect_fail(const char *path, int part, const char *why) {
+  expect_fail_read(path, part, why, 0);
 }
 
 /* Both EXR paths give the same bits (NaN and Inf included). */
 static void exr_paths_agree(const char *path, const reel_io_read_opts_t *o, int nch) {
   reel_hostimg_t a = {0}, b = {0};
-  int ra = reel_exr_read(path, o, &a), rb = reel_exr_read_oiio(path, o, &b);
+  int ra = reel_exr_read(path, o, &a, NULL), rb = reel_exr_read_oiio(path, o, &b);
   if (ra || rb) fprintf(stderr, "    %s\n", reel_error_get());
   CHECK(ra == 0 && rb == 0);
   if (!ra && !rb) {
@@ -84,6 +91,8 @@ static void exr_paths_agree(const char *path, const reel_io_read_opts_t *o, int 
 }
 
 static double psnr_of(const reel_hostimg_t *a, const reel_hostimg_t *b);
+static int read_ok(const char *path);
+static void make(reel_hostimg_t *h, int nch, reel_box_t data, reel_box_t display);
 
 /* ---- an independent 10-bit decoder: DPX filled method A and Cineon's
  * equivalent packing, three samples per 32-bit word at bits 22, 12, 2 ---- */
@@ -109,7 +118,7 @@ static int decode10(const char *path, uint32_t off, int be, int w, int h, int nc
 
 static void check10(const char *path, int part, uint32_t off, int be, int w, int h, int nc) {
   reel_hostimg_t img = {0};
-  reel_io_read_opts_t o = {part, NULL, NULL};
+  reel_io_read_opts_t o = {part, NULL, NULL, 0};
   float *ref = malloc(sizeof(float) * w * h * nc);
   CHECK(ref && !decode10(path, off, be, w, h, nc, ref));
   int r = reel_io_read(path, &o, &img);
@@ -164,28 +173,36 @@ static void test_bad_images(void) {
       {"crash-1709.tif", "past the end"},
       {"crash-badusersize.dpx", "user data"},
       {"crash-rawstrip-offset-past-eof.tif", "past the end"},
+      /* an attribute with an invalid value (it crashed OpenImageIO's TIFF code) */
+      {"rowsperstrip-zero.exr", "attribute tiff:RowsPerStrip = 0 is invalid (must be at least 1)"},
+      /* element 1 cannot be decoded correctly: the whole file is refused */
+      {"crash-1chan-10bit-filled-methodA.dpx", "element 1 is single-channel 10-bit data"},
   };
   if (!conf) return;
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     expect_fail(cpath("bad-images", bad[i].name), 0, bad[i].why);
-  /* a crafted element OpenImageIO 2.4 decodes wrongly; its first element is sound */
   const char *c1 = cpath("bad-images", "crash-1chan-10bit-filled-methodA.dpx");
-  expect_fail(c1, 1, "not a multiple of 3");
+  expect_fail(c1, 1, "element 1 is single-channel");
   expect_fail(c1, 2, "does not exist");
-  check10(c1, 0, 2048, 0, 80, 60, 3);
-  /* valid files in that folder: bad.exr holds NaN and Inf pixels (for
-   * OpenImageIO's --fixnan tests); rowsperstrip-zero.exr is a sound 1x1 EXR
-   * whose stray "tiff:RowsPerStrip" attribute crashed OpenImageIO's TIFF
-   * writer. Both must read, identically through either EXR path. */
-  reel_io_read_opts_t o = {0, NULL, NULL};
-  exr_paths_agree(cpath("bad-images", "bad.exr"), &o, 3);
-  exr_paths_agree(cpath("bad-images", "rowsperstrip-zero.exr"), &o, 3);
-  reel_hostimg_t h = {0};
-  CHECK(!reel_io_read(cpath("bad-images", "bad.exr"), &o, &h));
-  int nonfinite = 0;
-  for (size_t i = 0; h.px && i < plane(&h) * h.nch; i++) nonfinite += !isfinite(h.px[i]);
-  CHECK(nonfinite > 0);
-  reel_hostimg_clear(&h);
+  /* a sound header with pixels that are not finite numbers */
+  expect_fail_read(cpath("bad-images", "bad.exr"), 0,
+                   "has 2 samples that are not finite numbers (1 NaN and 1 infinite in R)", 1);
+  /* every file of the corpus: -1, a message naming it, this process alive */
+  DIR *d = opendir(cpath("bad-images", ""));
+  struct dirent *e;
+  int n = 0, clear = 0;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    reel_hostimg_t h = {0};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
+    n++;
+    clear += reel_io_read(cpath("bad-images", e->d_name), &o, &h) == -1 &&
+             strstr(reel_error_get(), e->d_name) && !h.px;
+    reel_error_clear();
+  }
+  if (d) closedir(d);
+  fprintf(stderr, "    %d of %d malformed images give a clear error\n", clear, n);
+  CHECK(n == 16 && clear == 16);
   /* not an image at all */
   char junk[128];
   snprintf(junk, sizeof junk, "%s/junk.exr", tmpdir);
@@ -194,6 +211,247 @@ static void test_bad_images(void) {
   fclose(f);
   expect_fail(junk, 0, "not an image file");
   expect_fail("/nonexistent/x.dpx", 0, "cannot open");
+}
+
+/* Policy for NaN and Inf: counted per channel on the way in (both EXR
+ * paths), refused by default, zeroed or kept on request. */
+static void test_nonfinite(void) {
+  if (!conf) return;
+  const char *p = cpath("bad-images", "bad.exr");
+  reel_io_read_opts_t o = {0, NULL, NULL, REEL_IO_NONFINITE_KEEP};
+  exr_paths_agree(p, &o, 3); /* the file itself reads the same either way */
+  reel_hostimg_t keep = {0}, zero = {0}, h = {0};
+  CHECK(!reel_io_read(p, &o, &keep));
+  o.nonfinite = REEL_IO_NONFINITE_ZERO;
+  CHECK(!reel_io_read(p, &o, &zero));
+  size_t nan = 0, inf = 0, changed = 0, left = 0;
+  for (size_t i = 0; keep.px && zero.px && i < plane(&keep) * keep.nch; i++) {
+    nan += isnan(keep.px[i]) != 0;
+    inf += isinf(keep.px[i]) != 0;
+    left += !isfinite(zero.px[i]);
+    changed += isfinite(keep.px[i]) ? keep.px[i] != zero.px[i] : zero.px[i] != 0;
+  }
+  fprintf(stderr, "    bad.exr: %zu NaN, %zu Inf\n", nan, inf);
+  CHECK(nan + inf > 0 && left == 0 && changed == 0);
+  /* the error counts them as keep sees them */
+  o.nonfinite = REEL_IO_NONFINITE_ERROR;
+  CHECK(reel_io_read(p, &o, &h) == -1 && !h.px);
+  char want[64];
+  snprintf(want, sizeof want, "has %zu samples", nan + inf);
+  CHECK(strstr(reel_error_get(), want) && strstr(reel_error_get(), "nonfinite = \"zero\""));
+  reel_error_clear();
+  reel_hostimg_clear(&keep);
+  reel_hostimg_clear(&zero);
+  /* finite files of every kind pass the default (integer formats unchecked) */
+  CHECK(read_ok(cpath("images", "Tree.exr")) && read_ok(cpath("images", "checker.cin")));
+  /* a float TIFF (decoded in the helper) and a DWAB EXR (through OpenImageIO)
+   * are checked after the read; DWA keeps alpha lossless, so NaN and Inf
+   * survive there */
+  reel_hostimg_t t;
+  make(&t, 4, (reel_box_t){0, 0, 64, 64}, (reel_box_t){0, 0, 64, 64});
+  t.px[3 * 4096 + 100] = NAN;
+  t.px[3 * 4096 + 107] = -INFINITY;
+  static const struct {
+    const char *ext, *pt, *comp;
+  } k[] = {{"tif", "float", NULL}, {"exr", "half", "dwab"}, {"exr", "float", "piz"}};
+  for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+    char out[256];
+    snprintf(out, sizeof out, "%s/nonfinite_%zu.%s", tmpdir, i, k[i].ext);
+    reel_io_write_opts_t wo = {NULL, k[i].pt, k[i].comp, 0};
+    CHECK(!reel_io_write(out, &wo, &t));
+    expect_fail_read(out, 0,
+                     "has 2 samples that are not finite numbers (1 NaN and 1 infinite in A)", 1);
+  }
+  reel_hostimg_clear(&t);
+}
+
+/* ---- DPX elements Reel refuses, against the reference decoder ---- */
+
+/* A little-endian DPX with one 10-bit element, filled method A, random
+ * codes; nc 1 is luminance, 3 RGB, 4 RGBA. */
+static void write_dpx10(const char *path, int w, int h, int nc) {
+  size_t words = ((size_t)w * nc + 2) / 3, n = words * 4 * h;
+  unsigned char *b = calloc(1, 2048 + n);
+  uint32_t r = 99u + (uint32_t)w * 31u + (uint32_t)nc;
+#define PUT32(o, v)                                                                                \
+  do {                                                                                             \
+    uint32_t v_ = (v);                                                                             \
+    memcpy(b + (o), &v_, 4);                                                                       \
+  } while (0)
+  memcpy(b, "XPDS", 4);
+  PUT32(4, 2048);
+  memcpy(b + 8, "V2.0", 4);
+  PUT32(16, (uint32_t)(2048 + n));
+  PUT32(24, 1664);
+  b[770] = 1; /* one element */
+  PUT32(772, (uint32_t)w);
+  PUT32(776, (uint32_t)h);
+  b[800] = nc == 1 ? 6 : nc == 3 ? 50 : 51;
+  b[801] = b[802] = 2;
+  b[803] = 10;
+  b[804] = 1; /* filled, method A */
+  PUT32(808, 2048);
+  for (size_t i = 0; i < words * h; i++) {
+    uint32_t v = 0;
+    for (int k = 0; k < 3; k++) {
+      r = r * 1103515245u + 12345u;
+      v |= (r >> 12 & 1023) << (22 - 10 * k);
+    }
+    PUT32(2048 + 4 * i, v);
+  }
+#undef PUT32
+  FILE *f = fopen(path, "wb");
+  fwrite(b, 1, 2048 + n, f);
+  fclose(f);
+  free(b);
+}
+
+/* Samples where OpenImageIO's decoding (in the helper, the header checks
+ * bypassed) differs from the reference decoder; -1 if it could not read. */
+static long oiio_vs_ref(const char *path, int part, uint32_t off, int w, int h, int nc) {
+  reel_io_hdr_t hdr = {REEL_FMT_DPX, w, h, nc, part + 1};
+  reel_io_read_opts_t o = {part, NULL, NULL, 0};
+  reel_hostimg_t img = {0};
+  float *ref = malloc(sizeof(float) * w * h * nc);
+  long bad = -1;
+  if (!decode10(path, off, 0, w, h, nc, ref) && !reel_sandbox_read(path, &hdr, &o, &img) &&
+      img.nch == nc) {
+    bad = 0;
+    for (size_t i = 0; i < (size_t)w * h * nc; i++) bad += fabsf(img.px[i] - ref[i]) > 1e-6f;
+  }
+  reel_error_clear();
+  reel_hostimg_clear(&img);
+  free(ref);
+  return bad;
+}
+
+static void test_dpx_elements(void) {
+  static const struct {
+    int nc, w;
+    const char *refused; /* NULL: read, and equal to the reference */
+  } k[] = {{3, 80, NULL},
+           {3, 79, NULL},
+           {4, 78, NULL},
+           {4, 80, NULL},
+           {4, 79, "a sample alone in its 32-bit word"},
+           {4, 82, "a sample alone in its 32-bit word"},
+           {1, 78, "single-channel 10-bit data in filled packing (method A)"},
+           {1, 80, "single-channel 10-bit data in filled packing (method A)"}};
+  for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/el_%d_%d.dpx", tmpdir, k[i].nc, k[i].w);
+    write_dpx10(p, k[i].w, 6, k[i].nc);
+    long diff = oiio_vs_ref(p, 0, 2048, k[i].w, 6, k[i].nc);
+    fprintf(stderr,
+            "    %d channels, %d wide: OpenImageIO differs from the reference in %ld samples\n",
+            k[i].nc, k[i].w, diff);
+    if (k[i].refused) {
+      CHECK(diff > 0); /* the reason for refusing holds */
+      expect_fail(p, 0, k[i].refused);
+    } else {
+      CHECK(diff == 0);
+      check10(p, 0, 2048, 0, k[i].w, 6, k[i].nc);
+    }
+  }
+  if (!conf) return;
+  /* the corpus file: element 0 (RGB) decodes right, element 1 (one channel,
+   * 80 wide) does not, so neither is handed over */
+  char c1[1024];
+  snprintf(c1, sizeof c1, "%s", cpath("bad-images", "crash-1chan-10bit-filled-methodA.dpx"));
+  CHECK(oiio_vs_ref(c1, 0, 2048, 80, 60, 3) == 0);
+  CHECK(oiio_vs_ref(c1, 1, 21248, 80, 60, 1) > 0);
+}
+
+/* ---- attributes with invalid values ---- */
+
+/* Copies the EXR src to dst with attribute name's value replaced by n bytes. */
+static int patch_exr(const char *src, const char *dst, const char *name, const void *val,
+                     size_t n) {
+  FILE *f = fopen(src, "rb");
+  static unsigned char b[1 << 20];
+  size_t len = f ? fread(b, 1, sizeof b, f) : 0;
+  if (f) fclose(f);
+  for (size_t i = 8; i < len && b[i];) {
+    size_t nl = strlen((char *)b + i), tl = strlen((char *)b + i + nl + 1);
+    size_t at = i + nl + 1 + tl + 1;
+    int32_t sz;
+    memcpy(&sz, b + at, 4);
+    if (!strcmp((char *)b + i, name) && n <= (size_t)sz) {
+      memcpy(b + at + 4, val, n);
+      f = fopen(dst, "wb");
+      fwrite(b, 1, len, f);
+      fclose(f);
+      return 0;
+    }
+    i = at + 4 + (size_t)sz;
+  }
+  return -1;
+}
+
+/* Copies the little-endian TIFF src to dst with tag's inline value set. */
+static int patch_tiff(const char *src, const char *dst, int tag, uint32_t v) {
+  FILE *f = fopen(src, "rb");
+  static unsigned char b[1 << 22];
+  size_t len = f ? fread(b, 1, sizeof b, f) : 0;
+  if (f) fclose(f);
+  if (len < 8 || memcmp(b, "II*\0", 4)) return -1;
+  uint32_t ifd;
+  uint16_t cnt;
+  memcpy(&ifd, b + 4, 4);
+  memcpy(&cnt, b + ifd, 2);
+  for (int i = 0; i < cnt; i++) {
+    unsigned char *e = b + ifd + 2 + 12 * i;
+    uint16_t t, type;
+    memcpy(&t, e, 2);
+    memcpy(&type, e + 2, 2);
+    if (t != tag) continue;
+    if (type == 3) {
+      uint16_t s16 = (uint16_t)v;
+      memcpy(e + 8, &s16, 2);
+    } else {
+      memcpy(e + 8, &v, 4);
+    }
+    f = fopen(dst, "wb");
+    fwrite(b, 1, len, f);
+    fclose(f);
+    return 0;
+  }
+  return -1;
+}
+
+static void test_bad_attributes(void) {
+  reel_hostimg_t h;
+  make(&h, 3, (reel_box_t){0, 0, 32, 16}, (reel_box_t){0, 0, 32, 16});
+  reel_meta_set(&h.meta, "FramesPerSecond", "24/1");
+  reel_meta_set(&h.meta, "chromaticities", "0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.329");
+  reel_meta_set(&h.meta, "tiff:RowsPerStrip", "16"); /* a layout key: never written */
+  char src[256], dst[256];
+  snprintf(src, sizeof src, "%s/attr.exr", tmpdir);
+  snprintf(dst, sizeof dst, "%s/attr_bad.exr", tmpdir);
+  reel_io_write_opts_t wo = {NULL, NULL, "zip", 0};
+  CHECK(!reel_io_write(src, &wo, &h));
+  CHECK(read_ok(src));
+  float par = 1000.f, nan = NAN, zero = 0.f;
+  int32_t fps[2] = {24, 0}, win[4] = {0, 0, -5, 15};
+  CHECK(!patch_exr(src, dst, "pixelAspectRatio", &par, 4));
+  expect_fail(dst, 0,
+              "attribute pixelAspectRatio = 1000 is invalid (must be between 0.01 and 100)");
+  CHECK(!patch_exr(src, dst, "pixelAspectRatio", &zero, 4));
+  expect_fail(dst, 0, "pixel aspect ratio 0"); /* OpenEXRCore's own check */
+  CHECK(!patch_exr(src, dst, "framesPerSecond", fps, 8));
+  expect_fail(dst, 0, "attribute framesPerSecond = 24/0 is invalid");
+  CHECK(!patch_exr(src, dst, "chromaticities", &nan, 4));
+  expect_fail(dst, 0, "attribute chromaticities = {..., nan, ...} is invalid");
+  CHECK(!patch_exr(src, dst, "displayWindow", win, 16));
+  expect_fail(dst, 0, "display window");
+  /* a TIFF whose RowsPerStrip tag is 0 */
+  snprintf(src, sizeof src, "%s/attr.tif", tmpdir);
+  snprintf(dst, sizeof dst, "%s/attr_bad.tif", tmpdir);
+  wo = (reel_io_write_opts_t){NULL, "uint16", "none", 0};
+  CHECK(!reel_io_write(src, &wo, &h) && read_ok(src));
+  CHECK(!patch_tiff(src, dst, 278, 0));
+  expect_fail(dst, 0, "attribute tiff:RowsPerStrip = 0 is invalid (must be at least 1)");
+  reel_hostimg_clear(&h);
 }
 
 static void test_exr_singlepart(void) {
@@ -214,21 +472,21 @@ static void test_exr_singlepart(void) {
   reel_io_info_clear(&info);
 
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t all = {0, NULL, NULL};
+  reel_io_read_opts_t all = {0, NULL, NULL, 0};
   CHECK(reel_io_read(p, &all, &h) == -1);
   CHECK(strstr(reel_error_get(), "20 channels") && strstr(reel_error_get(), "layer"));
   reel_error_clear();
 
-  reel_io_read_opts_t left = {0, "left", NULL};
+  reel_io_read_opts_t left = {0, "left", NULL, 0};
   CHECK(!reel_io_read(p, &left, &h));
   CHECK(h.nch == 5 && !strcmp(h.ch[0], "R") && !strcmp(h.ch[1], "G") && !strcmp(h.ch[2], "B") &&
         !strcmp(h.ch[3], "A") && !strcmp(h.ch[4], "Z"));
   CHECK(box_eq(h.data, 654, 245, 1565, 1121));
   reel_hostimg_clear(&h);
   exr_paths_agree(p, &left, 5);
-  reel_io_read_opts_t some = {0, NULL, "Z,forward.left.u,G"};
+  reel_io_read_opts_t some = {0, NULL, "Z,forward.left.u,G", 0};
   exr_paths_agree(p, &some, 3);
-  reel_io_read_opts_t nolayer = {0, "nosuch", NULL};
+  reel_io_read_opts_t nolayer = {0, "nosuch", NULL, 0};
   CHECK(reel_io_read(p, &nolayer, &h) == -1 && strstr(reel_error_get(), "nosuch"));
   reel_error_clear();
 }
@@ -237,7 +495,7 @@ static void test_exr_tree(void) {
   if (!conf) return;
   const char *p = cpath("images", "Tree.exr");
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t o = {0, NULL, NULL};
+  reel_io_read_opts_t o = {0, NULL, NULL, 0};
   CHECK(!reel_io_read(p, &o, &h));
   CHECK(h.nch == 4 && !strcmp(h.ch[0], "R") && !strcmp(h.ch[3], "A"));
   CHECK(box_eq(h.data, 0, 0, 928, 906) && box_eq(h.display, 0, 0, 928, 906));
@@ -245,7 +503,7 @@ static void test_exr_tree(void) {
         !strcmp(reel_meta_get(&h.meta, "reel:pixeltype"), "half"));
   reel_hostimg_clear(&h);
   exr_paths_agree(p, &o, 4);
-  reel_io_read_opts_t rg = {0, NULL, "G,R"};
+  reel_io_read_opts_t rg = {0, NULL, "G,R", 0};
   CHECK(!reel_io_read(p, &rg, &h) && h.nch == 2 && !strcmp(h.ch[0], "G"));
   reel_hostimg_clear(&h);
 }
@@ -258,9 +516,6 @@ static void test_dpx_cineon(void) {
   reel_io_info_t info = {0};
   CHECK(!reel_io_probe(cpath("images", "checker.cin"), 0, &info));
   CHECK(!strcmp(info.format, "cineon") && !strcmp(info.pixeltype, "uint10") && info.nch == 3);
-  reel_io_info_clear(&info);
-  CHECK(!reel_io_probe(cpath("bad-images", "crash-1chan-10bit-filled-methodA.dpx"), 0, &info));
-  CHECK(info.nparts == 2 && !strcmp(info.format, "dpx"));
   reel_io_info_clear(&info);
   /* the format comes from the bytes, not the name */
   char fake[128], cmd[1200];
@@ -280,7 +535,7 @@ static void test_dpx_cineon(void) {
     snprintf(cmd, sizeof cmd, "oiiotool '%s' -d float -o '%s'", cpath("images", files[i]), exr);
     CHECK(!system(cmd));
     reel_hostimg_t a = {0}, b = {0};
-    reel_io_read_opts_t o = {0, NULL, NULL};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
     CHECK(!reel_io_read(cpath("images", files[i]), &o, &a) && !reel_io_read(exr, &o, &b));
     int bad = !a.px || !b.px || a.nch != b.nch;
     for (size_t k = 0; !bad && k < plane(&a) * a.nch; k++) {
@@ -304,7 +559,7 @@ static void test_exr_variants(void) {
   static const char *const comps[] = {"none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a"};
   const char *tree = cpath("images", "Tree.exr");
   char out[256], cmd[1024];
-  reel_io_read_opts_t o = {0, NULL, NULL};
+  reel_io_read_opts_t o = {0, NULL, NULL, 0};
   for (int tiled = 0; tiled < 2; tiled++)
     for (size_t i = 0; i < sizeof comps / sizeof *comps; i++) {
       snprintf(out, sizeof out, "%s/tree_%s_%s.exr", tmpdir, comps[i], tiled ? "tiled" : "scan");
@@ -330,7 +585,7 @@ static void test_exr_variants(void) {
   snprintf(cmd, sizeof cmd, "oiiotool '%s' --ch R,G,B,A,ID=7 -d half -d ID=uint -o '%s'", tree,
            out);
   CHECK(!system(cmd));
-  reel_io_read_opts_t id = {0, NULL, "ID"};
+  reel_io_read_opts_t id = {0, NULL, "ID", 0};
   CHECK(!reel_io_read(out, &id, &a) && a.nch == 1 && a.px[0] == 4294967295.f &&
         a.px[plane(&a) - 1] == 4294967295.f);
   reel_hostimg_clear(&a);
@@ -341,7 +596,7 @@ static void test_exr_variants(void) {
   reel_io_info_t info = {0};
   CHECK(!reel_io_probe(out, 1, &info) && info.nparts == 2 && info.nch == 4);
   reel_io_info_clear(&info);
-  reel_io_read_opts_t p1 = {1, NULL, NULL};
+  reel_io_read_opts_t p1 = {1, NULL, NULL, 0};
   CHECK(!reel_io_read(out, &p1, &a) && !reel_io_read(tree, &o, &b));
   CHECK(a.nch == 4 && b.nch == 4 && !memcmp(a.px, b.px, plane(&a) * 4 * sizeof(float)));
   reel_hostimg_clear(&a);
@@ -364,7 +619,7 @@ static void sandbox_bad(const char *mode) {
   for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
     reel_io_hdr_t hdr = {f[i].fmt, 512, 512, 4, 1};
     reel_hostimg_t h = {0};
-    reel_io_read_opts_t o = {0, NULL, NULL};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
     int r = reel_sandbox_read(cpath("bad-images", f[i].name), &hdr, &o, &h);
     fprintf(stderr, "    %s: %s\n", mode, reel_error_get());
     CHECK(r == -1 && strstr(reel_error_get(), f[i].name) && strstr(reel_error_get(), f[i].why) &&
@@ -375,7 +630,7 @@ static void sandbox_bad(const char *mode) {
 
 static int read_ok(const char *path) {
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t o = {0, NULL, NULL};
+  reel_io_read_opts_t o = {0, NULL, NULL, 0};
   int r = reel_io_read(path, &o, &h);
   if (r) fprintf(stderr, "    %s\n", reel_error_get());
   reel_error_clear();
@@ -409,7 +664,7 @@ static void test_sandbox_alone(void) {
   setenv("REEL_TEST_FAKE_HELPER", "hang", 1);
   CHECK(!read_ok(good));
   reel_hostimg_t h = {0};
-  reel_io_read_opts_t o = {0, NULL, NULL};
+  reel_io_read_opts_t o = {0, NULL, NULL, 0};
   CHECK(reel_io_read(good, &o, &h) == -1 && strstr(reel_error_get(), "longer than 1 s"));
   fprintf(stderr, "    %s\n", reel_error_get());
   reel_error_clear();
@@ -443,7 +698,7 @@ static void *reader(void *arg) {
   worker_t *w = arg;
   for (int i = 0; i < 4; i++) {
     reel_hostimg_t h = {0};
-    reel_io_read_opts_t o = {0, NULL, NULL};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
     const char *p =
         (w->id + i) % 2 ? cpath("images", "dpx_nuke_10bits_rgb.dpx") : cpath("images", "Tree.exr");
     if (reel_io_read(p, &o, &h)) {
@@ -503,7 +758,7 @@ static void roundtrip(const reel_hostimg_t *src, const char *name, const char *e
   snprintf(out, sizeof out, "%s/%s_%s_%s.%s", tmpdir, name, pt, comp ? comp : "def", ext);
   reel_io_write_opts_t wo = {NULL, pt, comp, 0};
   reel_hostimg_t back = {0};
-  reel_io_read_opts_t ro = {0, NULL, NULL};
+  reel_io_read_opts_t ro = {0, NULL, NULL, 0};
   int w = reel_io_write(out, &wo, src);
   if (w) fprintf(stderr, "    write %s: %s\n", out, reel_error_get());
   CHECK(w == 0);
@@ -539,7 +794,7 @@ static void test_roundtrips(void) {
       return;
     }
     reel_hostimg_t src = {0};
-    reel_io_read_opts_t o = {0, NULL, NULL};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
     CHECK(!reel_io_read(photos[i], &o, &src));
     CHECK(src.nch == 3);
     const char *name = i ? "chelsea" : "astronaut";
@@ -654,13 +909,13 @@ static void exr_write_check(const reel_hostimg_t *src, const char *name) {
                half ? "half" : "float");
       snprintf(ref, sizeof ref, "%s/oiio_%s.exr", tmpdir, name);
       reel_io_write_opts_t wo = {NULL, half ? "half" : "float", comps[k], 0};
-      reel_io_read_opts_t ro = {0, NULL, NULL};
+      reel_io_read_opts_t ro = {0, NULL, NULL, 0};
       reel_hostimg_t a = {0}, b = {0}, c = {0};
       int w = reel_io_write(out, &wo, src);
       if (w) fprintf(stderr, "    %s\n", reel_error_get());
       CHECK(w == 0);
-      CHECK(!reel_exr_read(out, &ro, &a) && !reel_exr_read_oiio(out, &ro, &b));
-      CHECK(!oiio_write_exr(ref, src, half, comps[k]) && !reel_exr_read(ref, &ro, &c));
+      CHECK(!reel_exr_read(out, &ro, &a, NULL) && !reel_exr_read_oiio(out, &ro, &b));
+      CHECK(!oiio_write_exr(ref, src, half, comps[k]) && !reel_exr_read(ref, &ro, &c, NULL));
       int bad = !a.px || !b.px || !c.px || a.nch != src->nch || b.nch != src->nch ||
                 memcmp(&a.data, &src->data, sizeof a.data) ||
                 memcmp(&a.display, &src->display, sizeof a.display) ||
@@ -710,7 +965,7 @@ static void test_exr_write(void) {
   exr_write_check(&h, "mixed");
   reel_hostimg_clear(&h);
   if (exists(photos[0])) {
-    reel_io_read_opts_t o = {0, NULL, NULL};
+    reel_io_read_opts_t o = {0, NULL, NULL, 0};
     CHECK(!reel_io_read(photos[0], &o, &h));
     exr_write_check(&h, "astronaut");
     reel_hostimg_clear(&h);
@@ -727,7 +982,7 @@ static void test_exr_write(void) {
   char out[256];
   snprintf(out, sizeof out, "%s/nopixels.exr", tmpdir);
   reel_io_write_opts_t wo = {NULL, NULL, "zip", 0};
-  reel_io_read_opts_t ro = {0, NULL, NULL};
+  reel_io_read_opts_t ro = {0, NULL, NULL, 0};
   reel_hostimg_t b = {0};
   CHECK(!reel_io_write(out, &wo, &h) && !reel_exr_read_oiio(out, &ro, &b));
   CHECK(box_eq(b.data, 0, 0, 40, 30) && b.nch == 2 && b.px);
@@ -794,7 +1049,7 @@ static void test_windows_and_meta(void) {
   char out[256];
   snprintf(out, sizeof out, "%s/win.exr", tmpdir);
   reel_io_write_opts_t wo = {NULL, "float", "zip", 0};
-  reel_io_read_opts_t ro = {0, NULL, NULL};
+  reel_io_read_opts_t ro = {0, NULL, NULL, 0};
   CHECK(!reel_io_write(out, &wo, &h));
   CHECK(!reel_io_read(out, &ro, &back));
   CHECK(box_eq(back.data, 10, 20, 110, 70) && box_eq(back.display, 0, 0, 200, 100));
@@ -902,6 +1157,9 @@ int main(void) {
   if (!mkdtemp(tmpdir)) return 1;
   RUN(test_half);
   RUN(test_bad_images);
+  RUN(test_nonfinite);
+  RUN(test_dpx_elements);
+  RUN(test_bad_attributes);
   RUN(test_exr_singlepart);
   RUN(test_exr_tree);
   RUN(test_dpx_cineon);
