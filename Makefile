@@ -67,7 +67,7 @@ bin/reel: build/tools/reel.o build/tools/cmd_compare.o lib/libreel.so
 # library as reel/reel-decode.
 lib/reel/reel-decode: build/tools/reel_decode.o build/engine/io_decode.o build/engine/io_oiio.o
 	@mkdir -p lib/reel
-	$(CXX) -o $@ $^ $(shell pkg-config --libs OpenImageIO 2>/dev/null) -lpthread
+	$(CXX) -o $@ $^ -Wl,--as-needed $(LDLIBS)
 
 docs/nodes.md: bin/reel
 	bin/reel nodes --markdown > $@.tmp && mv $@.tmp $@

@@ -208,10 +208,19 @@ extern "C" int reel_exr_attr_kind(const char *name) {
   static const char *const floats[] = {"whiteLuminance", "xDensity", "utcOffset", "longitude",
                                        "latitude",       "altitude", "focus",     "expTime",
                                        "aperture",       "isoSpeed", NULL};
-  static const char *const typed[] = {
-      "adoptedNeutral", "envmap",     "keyCode",        "timeCode",           "multiView",
-      "worldToCamera",  "worldToNDC", "deepImageState", "originalDataWindow", "dwaCompressionLevel",
-      "preview",        "view",       NULL};
+  static const char *const typed[] = {"adoptedNeutral",
+                                      "envmap",
+                                      "keyCode",
+                                      "timeCode",
+                                      "multiView",
+                                      "worldToCamera",
+                                      "worldToNDC",
+                                      "deepImageState",
+                                      "originalDataWindow",
+                                      "dwaCompressionLevel",
+                                      "preview",
+                                      "view",
+                                      NULL};
   for (int i = 0; floats[i]; i++)
     if (!strcmp(name, floats[i])) return 1;
   for (int i = 0; typed[i]; i++)
