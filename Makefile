@@ -97,7 +97,10 @@ unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; REEL_DECODER=lib/reel/reel-decode $$t || fail=1; \
 	  done; exit $$fail
 
-test: all $(UNIT_BIN)
+# Installs missing packages first (a no-op when all are there), then builds in
+# a fresh make so that pkg-config sees them.
+test: deps
+	$(MAKE) all $(UNIT_BIN)
 	@tools/fetch-footage.sh
 	tools/run-tests.sh
 
