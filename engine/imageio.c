@@ -1,11 +1,9 @@
-/* Image file I/O (imageio.h): dispatch on the format the magic bytes name
- * (not the extension). Every file's header is checked in process first
- * (io_check.c, io_exr.c); OpenEXR then decodes in process through
- * OpenEXRCore (io_exr.c), every other format through OpenImageIO in the
- * decoder helper process (io_sandbox.c, io_helper.c). Writes go to a
- * temporary file in the target's directory, fsync'd and renamed over it:
- * EXR through OpenEXRCore (io_exr_write.c; DWA through OpenImageIO), other
- * formats through OpenImageIO (io_oiio.cpp). */
+/* Image file I/O (imageio.h): dispatch on the format the magic bytes name.
+ * Headers are checked in process first (io_check.c, io_exr.c); EXR decodes
+ * in process (OpenEXRCore, io_exr.c), the rest through OpenImageIO in the
+ * decoder helper (io_sandbox.c). Writes go to a temporary file beside the
+ * target, fsync'd and renamed over it: EXR through OpenEXRCore
+ * (io_exr_write.c; DWA and other formats through OpenImageIO, io_oiio.cpp). */
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"
