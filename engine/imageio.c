@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +68,12 @@ static int nonfinite(const char *path, reel_hostimg_t *h, reel_io_nonfinite_t po
   size_t n = (size_t)reel_box_w(h->data) * (size_t)reel_box_h(h->data), total = 0;
   if (policy == REEL_IO_NONFINITE_KEEP || !h->px || !seen || (pt && !strncmp(pt, "uint", 4)))
     return 0;
-  const uint32_t *u = (const uint32_t *)h->px;
-  for (size_t i = 0; i < n * (size_t)h->nch; i++) total += (u[i] & 0x7f800000u) == 0x7f800000u;
+  float *px = h->px;
+  for (size_t i = 0; i < n * (size_t)h->nch; i++) total += !isfinite(px[i]);
   if (!total) return 0;
   if (policy == REEL_IO_NONFINITE_ZERO) {
     for (size_t i = 0; i < n * (size_t)h->nch; i++)
-      if ((u[i] & 0x7f800000u) == 0x7f800000u) h->px[i] = 0;
+      if (!isfinite(px[i])) px[i] = 0;
     return 0;
   }
   char where[600] = "";
@@ -80,11 +81,8 @@ static int nonfinite(const char *path, reel_hostimg_t *h, reel_io_nonfinite_t po
   for (int c = 0; c < h->nch && at < sizeof where - 80; c++) {
     size_t nan = 0, inf = 0;
     for (size_t i = 0; i < n; i++) {
-      uint32_t v = u[(size_t)c * n + i];
-      if ((v & 0x7f800000u) == 0x7f800000u) {
-        nan += (v & 0x7fffffu) != 0;
-        inf += (v & 0x7fffffu) == 0;
-      }
+      nan += isnan(px[(size_t)c * n + i]) != 0;
+      inf += isinf(px[(size_t)c * n + i]) != 0;
     }
     char nn[32] = "", ni[32] = "";
     if (nan) snprintf(nn, sizeof nn, "%zu NaN", nan);
