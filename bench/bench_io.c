@@ -1,12 +1,9 @@
-/* I/O timings for bench_io.sh: each file read N times through Reel's
- * reel_io_read (OpenEXRCore for EXR, the decoder helper for the rest) and
- * through OpenImageIO in process (ImageInput to float, as oiiotool reads);
- * prints the median ms of each. --rss MB first grows the process by MB of
- * touched memory; --probe times reel_io_probe instead (the out-of-process
- * fixed cost). --write COMP [--level L] OUT: reads the file once, then
- * times writing it as half EXR through reel_io_write and (unless
- * --reel-only) through OpenImageIO in process, the previous path; prints
- * the sizes. */
+/* I/O timings for bench_io.sh: median ms of N reads through reel_io_read and
+ * through OpenImageIO in process (--rss MB grows the process first; --probe
+ * times reel_io_probe, the out-of-process fixed cost). --write COMP [--level
+ * L] FILE OUT: N half EXR writes of FILE through reel_io_write and (unless
+ * --reel-only) through OpenImageIO in process, the previous path, with the
+ * sizes. */
 #include "imageio.h"
 #include "io_impl.h"
 #include "pool.h"

@@ -1,10 +1,8 @@
 #!/bin/sh
-# Reads of a 4096x3112 half RGBA EXR (uncompressed, ZIP, DWAA) and a 10-bit
-# DPX made from a real photo: Reel's reel_io_read against OpenImageIO on the
-# same files in the same run, both in process (bench_io.c) and as oiiotool
-# (a whole process: startup, read, null output). Then writes of that EXR
-# (none, ZIP, PIZ, DWAA) against OpenImageIO in process and oiiotool, and
-# Reel's ZIP levels (size against time, on the photo and with film grain).
+# Reads of a 4096x3112 half RGBA EXR (none, ZIP, DWAA) and a 10-bit DPX made
+# from a photo, then writes of that EXR (none, ZIP, PIZ, DWAA): Reel against
+# OpenImageIO in process (bench_io.c) and oiiotool in the same run; and
+# Reel's ZIP levels, time against size (the photo, and with film grain).
 # Prints medians and ratios. Usage: bench/bench_io.sh [runs] (inputs in $BENCH_DIR)
 set -eu
 cd "$(dirname "$0")/.."

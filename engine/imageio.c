@@ -1,17 +1,16 @@
-/* Image file I/O (imageio.h): dispatch on the format the magic bytes name
- * (not the extension). Every file's header is checked in process first
- * (io_check.c, io_exr.c); OpenEXR then decodes in process through
- * OpenEXRCore (io_exr.c), every other format through OpenImageIO in the
- * decoder helper process (io_sandbox.c, io_helper.c). Writes go to a
- * temporary file in the target's directory, fsync'd and renamed over it:
- * EXR through OpenEXRCore (io_exr_write.c; DWA through OpenImageIO), other
- * formats through OpenImageIO (io_oiio.cpp). */
+/* Image file I/O (imageio.h): dispatch on the format the magic bytes name.
+ * Headers are checked in process first (io_check.c, io_exr.c); EXR decodes
+ * in process (OpenEXRCore, io_exr.c), the rest through OpenImageIO in the
+ * decoder helper (io_sandbox.c). Writes go to a temporary file beside the
+ * target, fsync'd and renamed over it: EXR through OpenEXRCore
+ * (io_exr_write.c; DWA and other formats through OpenImageIO, io_oiio.cpp). */
 #include "error.h"
 #include "io_impl.h"
 #include "pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +68,12 @@ static int nonfinite(const char *path, reel_hostimg_t *h, reel_io_nonfinite_t po
   size_t n = (size_t)reel_box_w(h->data) * (size_t)reel_box_h(h->data), total = 0;
   if (policy == REEL_IO_NONFINITE_KEEP || !h->px || !seen || (pt && !strncmp(pt, "uint", 4)))
     return 0;
-  const uint32_t *u = (const uint32_t *)h->px;
-  for (size_t i = 0; i < n * (size_t)h->nch; i++) total += (u[i] & 0x7f800000u) == 0x7f800000u;
+  float *px = h->px;
+  for (size_t i = 0; i < n * (size_t)h->nch; i++) total += !isfinite(px[i]);
   if (!total) return 0;
   if (policy == REEL_IO_NONFINITE_ZERO) {
     for (size_t i = 0; i < n * (size_t)h->nch; i++)
-      if ((u[i] & 0x7f800000u) == 0x7f800000u) h->px[i] = 0;
+      if (!isfinite(px[i])) px[i] = 0;
     return 0;
   }
   char where[600] = "";
@@ -82,11 +81,8 @@ static int nonfinite(const char *path, reel_hostimg_t *h, reel_io_nonfinite_t po
   for (int c = 0; c < h->nch && at < sizeof where - 80; c++) {
     size_t nan = 0, inf = 0;
     for (size_t i = 0; i < n; i++) {
-      uint32_t v = u[(size_t)c * n + i];
-      if ((v & 0x7f800000u) == 0x7f800000u) {
-        nan += (v & 0x7fffffu) != 0;
-        inf += (v & 0x7fffffu) == 0;
-      }
+      nan += isnan(px[(size_t)c * n + i]) != 0;
+      inf += isinf(px[(size_t)c * n + i]) != 0;
     }
     char nn[32] = "", ni[32] = "";
     if (nan) snprintf(nn, sizeof nn, "%zu NaN", nan);

@@ -1,10 +1,9 @@
-/* Client of the decoder helper (tools/reel_decode.c): a separate executable
- * started lazily with posix_spawn, which does not copy this process's page
- * tables as fork() does, and kept for many frames. Requests go over a
- * socketpair, pixels come back through a memfd both sides map; this side
- * keeps the mapping and grows it for a larger frame. A helper that dies or
- * hangs (killed after a timeout) costs one file and is replaced for the
- * next. NSLOTS helpers serve concurrent callers. Protocol: io_impl.h. */
+/* Client of the decoder helper (tools/reel_decode.c), started lazily with
+ * posix_spawn (no copy of this process's page tables, unlike fork) and kept
+ * for many frames: requests over a socketpair, pixels through a memfd both
+ * sides map, kept and grown here. A helper that dies or hangs (killed after
+ * a timeout) costs one file and is replaced for the next; NSLOTS helpers
+ * serve concurrent callers. Protocol: io_impl.h. */
 #define _GNU_SOURCE
 #include "error.h"
 #include "io_impl.h"

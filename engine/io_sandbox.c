@@ -1,10 +1,9 @@
 /* DPX, Cineon, TIFF, PNG and JPEG decode with OpenImageIO out of process, so
  * a decoder crash, abort, hang or allocation bomb costs an error, not the
- * process: in the decoder helper (io_helper.c) or, when it is not
- * installed, in a child forked per frame that writes into a shared mapping
- * (per thread, reused) under an address-space limit and _exit()s, waited
- * for on a pidfd with a timeout. Buffers are sized from the header
- * io_check.c validated. The answer becomes planar float here. */
+ * process: in the decoder helper (io_helper.c), else (not installed) in a
+ * child forked per frame into a reused shared mapping, under an address-space
+ * limit, waited for on a pidfd with a timeout. Buffers are sized from the
+ * header io_check.c validated; the answer becomes planar float here. */
 #define _GNU_SOURCE
 #include "error.h"
 #include "io_impl.h"
