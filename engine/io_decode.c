@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct {
   reel_dec_answer_t *a;
@@ -60,4 +61,28 @@ void reel_dec_run(const char *path, const char *fmt, int part, int threads, size
   ans->status = 0;
 out:
   reel_oiio_close(in);
+}
+
+size_t reel_dec_vmsize(void) {
+  FILE *f = fopen("/proc/self/statm", "re");
+  unsigned long pages = 0;
+  if (f) {
+    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void reel_dec_tail(int fd, char *out, size_t cap) {
+  char b[512];
+  out[0] = 0;
+  off_t end = lseek(fd, 0, SEEK_END);
+  if (end <= 0) return;
+  off_t at = end > (off_t)sizeof b - 1 ? end - (off_t)sizeof b + 1 : 0;
+  ssize_t n = pread(fd, b, (size_t)(end - at), at);
+  if (n <= 0) return;
+  b[n] = 0;
+  while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) b[--n] = 0;
+  char *line = strrchr(b, '\n');
+  snprintf(out, cap, " (it said: %.300s)", line ? line + 1 : b);
 }

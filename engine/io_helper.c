@@ -229,20 +229,6 @@ static void clear(int fd) {
   if (fd >= 0 && ftruncate(fd, 0)) return; /* then an old message may show; harmless */
 }
 
-/* Last line the helper printed (an assertion, a library complaint). */
-static void tail(int fd, char *out, size_t cap) {
-  char b[512];
-  out[0] = 0;
-  off_t end = lseek(fd, 0, SEEK_END);
-  if (end <= 0) return;
-  off_t at = end > (off_t)sizeof b - 1 ? end - (off_t)sizeof b + 1 : 0;
-  ssize_t n = pread(fd, b, (size_t)(end - at), at);
-  if (n <= 0) return;
-  b[n] = 0;
-  while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) b[--n] = 0;
-  char *line = strrchr(b, '\n');
-  snprintf(out, cap, " (it said: %.300s)", line ? line + 1 : b);
-}
 
 static int map_size(slot_t *s, size_t need, const char *path) {
   if (s->mapn >= need) return 0;
@@ -354,7 +340,7 @@ int reel_helper_decode(const char *path, const char *fmt, int part, size_t pxcap
   }
   int st = -1;
   reap(s, &st);
-  tail(s->errfd, why, sizeof why);
+  reel_dec_tail(s->errfd, why, sizeof why);
   if (st != -1 && WIFSIGNALED(st))
     reel_error(REEL_EUSER,
                "'%s': the %s decoder crashed on it (signal %d, %s)%s; the file is probably "

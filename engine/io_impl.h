@@ -190,6 +190,11 @@ typedef struct {
  * library's default). Never fails the caller: ans->status says. */
 void reel_dec_run(const char *path, const char *fmt, int part, int threads, size_t pxcap,
                   reel_dec_answer_t *ans, char *strs, void *px);
+/* This process's address-space size in bytes (0 if unknown), for limits. */
+size_t reel_dec_vmsize(void);
+/* The last line a decoder wrote to the file fd (an assertion, a library
+ * complaint), as " (it said: ...)", or "" when it wrote nothing. */
+void reel_dec_tail(int fd, char *out, size_t cap);
 
 /* ---- io_helper.c: the decoder helper, a separate executable (reel-decode)
  * started once with posix_spawn and fed one request per frame ----

@@ -140,15 +140,6 @@ static void child(const char *path, const char *fmt, int part, size_t pxcap, are
 
 /* ---- the parent ---- */
 
-static size_t vmsize(void) {
-  FILE *f = fopen("/proc/self/statm", "re");
-  unsigned long pages = 0;
-  if (f) {
-    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
-    fclose(f);
-  }
-  return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 /* CPU ticks pid has used; *asleep when it is waiting (state S). -1 if gone. */
 static long long cpu_ticks(pid_t pid, int *asleep) {
@@ -216,20 +207,6 @@ static int await(pid_t pid, int *st) {
   return why;
 }
 
-/* Last line the child printed (an assertion, a library complaint). */
-static void tail(int fd, char *out, size_t cap) {
-  char b[512];
-  out[0] = 0;
-  off_t end = lseek(fd, 0, SEEK_END);
-  if (end <= 0) return;
-  off_t at = end > (off_t)sizeof b - 1 ? end - (off_t)sizeof b + 1 : 0;
-  ssize_t n = pread(fd, b, (size_t)(end - at), at);
-  if (n <= 0) return;
-  b[n] = 0;
-  while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) b[--n] = 0;
-  char *line = strrchr(b, '\n');
-  snprintf(out, cap, " (it said: %.300s)", line ? line + 1 : b);
-}
 
 /* Runs a forked child; 0 with *v pointing into this thread's arena. */
 static int fork_decode(const char *path, const reel_io_hdr_t *hdr, int part, size_t pxcap,
@@ -239,7 +216,7 @@ static int fork_decode(const char *path, const reel_io_hdr_t *hdr, int part, siz
   arena_t *a = arena(HEAD + STRCAP + pxcap);
   if (!a) return -1;
   head_t *h = (head_t *)a->p;
-  size_t vm = vmsize();
+  size_t vm = reel_dec_vmsize();
   int st = 0, why = STALLED;
   for (int attempt = 0; why == STALLED && attempt < 2; attempt++) {
     memset(h, 0, sizeof *h);
@@ -281,7 +258,7 @@ static int fork_decode(const char *path, const reel_io_hdr_t *hdr, int part, siz
     return 0;
   }
   char said[400] = "";
-  if (a->errfd >= 0) tail(a->errfd, said, sizeof said);
+  if (a->errfd >= 0) reel_dec_tail(a->errfd, said, sizeof said);
   if (st != -1 && WIFSIGNALED(st))
     reel_error(REEL_EUSER,
                "'%s': the %s decoder crashed on it (signal %d, %s)%s; the file is probably "

@@ -16,15 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static size_t vmsize(void) {
-  FILE *f = fopen("/proc/self/statm", "re");
-  unsigned long pages = 0;
-  if (f) {
-    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
-    fclose(f);
-  }
-  return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 /* Soft limits for the next decode: the address space this process has now
  * plus what the frame may need, and CPU seconds used so far plus the
@@ -32,7 +23,7 @@ static size_t vmsize(void) {
 static void limits(size_t pxcap) {
   struct rlimit rl;
   if (!getrlimit(RLIMIT_AS, &rl)) {
-    rlim_t want = (rlim_t)(vmsize() + 4 * pxcap + REEL_DEC_SLACK);
+    rlim_t want = (rlim_t)(reel_dec_vmsize() + 4 * pxcap + REEL_DEC_SLACK);
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
     setrlimit(RLIMIT_AS, &rl);
   }
