@@ -27,7 +27,6 @@
 #error "io_exr.c reads EXR's little-endian storage layout directly"
 #endif
 
-#define NTHREADS 2
 
 /* ---- half to float ---- */
 
@@ -644,12 +643,7 @@ int reel_exr_read(const char *path, const reel_io_read_opts_t *opts, reel_hostim
   size_t plane = (size_t)j.w * j.h;
   if (!(j.px = reel_pool_alloc(plane * j.nsel * sizeof(float)))) goto out;
   pthread_mutex_init(&j.mu, NULL);
-  pthread_t th[NTHREADS];
-  int nth = 0;
-  for (int t = 1; t < NTHREADS && j.nchunk >= 4 * (t + 1); t++)
-    if (!pthread_create(&th[nth], NULL, worker, &j)) nth++;
-  worker(&j);
-  for (int t = 0; t < nth; t++) pthread_join(th[t], NULL);
+  reel_exr_fanout(worker, &j, j.nchunk);
   pthread_mutex_destroy(&j.mu);
   if (j.failed) {
     reel_error(REEL_EUSER, "'%s': %s; the file is truncated or damaged", path, j.err);
@@ -744,4 +738,13 @@ out:
   reel_io_info_clear(&info);
   if (rc) reel_hostimg_clear(out);
   return rc;
+}
+
+void reel_exr_fanout(void *(*fn)(void *), void *arg, int nchunk) {
+  pthread_t th[REEL_EXR_THREADS];
+  int nth = 0;
+  for (int t = 1; t < REEL_EXR_THREADS && nchunk >= 4 * (t + 1); t++)
+    if (!pthread_create(&th[nth], NULL, fn, arg)) nth++;
+  fn(arg);
+  for (int t = 0; t < nth; t++) pthread_join(th[t], NULL);
 }

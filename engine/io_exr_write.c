@@ -2,7 +2,7 @@
  * half or float, uncompressed, RLE, ZIPS, ZIP or PIZ, with data and display
  * windows and metadata. The library packs each chunk straight from Reel's
  * planar float planes (converting to half) and compresses it; chunks are
- * encoded on NTHREADS threads and written in file order. DWAA/DWAB, which
+ * encoded on REEL_EXR_THREADS threads and written in file order. DWAA/DWAB, which
  * OpenEXRCore 3.1 cannot encode, go through OpenImageIO (io_oiio.cpp). */
 #include "io_impl.h"
 
@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef NTHREADS
-#define NTHREADS 2
-#endif
 
 static const struct {
   const char *name;
@@ -262,12 +259,7 @@ int reel_exr_write(const char *path, const reel_hostimg_t *img, const reel_exr_w
   pthread_mutex_init(&j.mu, NULL);
   pthread_cond_init(&j.cv, NULL);
   mu = 1;
-  pthread_t th[NTHREADS];
-  int nth = 0;
-  for (int t = 1; t < NTHREADS && j.nchunk >= 4 * (t + 1); t++)
-    if (!pthread_create(&th[nth], NULL, worker, &j)) nth++;
-  worker(&j);
-  for (int t = 0; t < nth; t++) pthread_join(th[t], NULL);
+  reel_exr_fanout(worker, &j, j.nchunk);
   if (j.failed) {
     snprintf(err, cap, "%s", j.err);
     goto out2;

@@ -190,6 +190,12 @@ typedef struct {
  * library's default). Never fails the caller: ans->status says. */
 void reel_dec_run(const char *path, const char *fmt, int part, int threads, size_t pxcap,
                   reel_dec_answer_t *ans, char *strs, void *px);
+/* Runs fn(arg) on this thread and on up to REEL_EXR_THREADS - 1 more, fewer
+ * when nchunk is small (at least 4 chunks a thread); returns when all are
+ * done. The EXR reader and writer share it (io_exr.c). */
+#define REEL_EXR_THREADS 2
+void reel_exr_fanout(void *(*fn)(void *), void *arg, int nchunk);
+
 /* This process's address-space size in bytes (0 if unknown), for limits. */
 size_t reel_dec_vmsize(void);
 /* The last line a decoder wrote to the file fd (an assertion, a library
