@@ -444,11 +444,8 @@ const char *reel_graph_dot(reel_graph_t *g) {
     PUT("  n%d [label=\"%s%s%s\\n%s:%d", x->id, x->d->name, x->name ? " " : "",
         x->name ? x->name : "", x->file, x->line);
     void *p = calloc(1, x->d->psize ? x->d->psize : 1);
-    void *dp = calloc(1, x->d->psize ? x->d->psize : 1);
-    reel_pval_t def;
-    memset(&def, 0, sizeof def);
     double f0 = x->clip.constant ? 0 : x->clip.first;
-    if (p && dp && !reel_params_resolve(x->d->params, x->d->nparams, x->pv, f0, p)) {
+    if (p && !reel_params_resolve(x->d->params, x->d->nparams, x->pv, f0, p)) {
       for (int k = 0; k < x->d->nparams; k++) {
         const reel_param_desc_t *pd = &x->d->params[k];
         if (!x->pv[k].set) continue;
@@ -461,7 +458,6 @@ const char *reel_graph_dot(reel_graph_t *g) {
     }
     reel_error_clear();
     free(p);
-    free(dp);
     PUT("\"%s];\n", x->d->flags & REEL_NF_SINK ? ", style=bold" : "");
   }
   for (int i = 0; i < g->n; i++) {

@@ -20,7 +20,6 @@ struct reel_node {
   char label[512];
   /* per-render scratch used by eval.c */
   long long st_computed, st_mem, st_disk;
-  int explain_seen;
 };
 
 struct reel_graph {
