@@ -241,6 +241,11 @@ int reel_nn_set_target(reel_nn_t *nn, const float *t) {
   return put3(nn, &nn->t, t);
 }
 int reel_nn_get_output(reel_nn_t *nn, float *y) { return get3(nn, &nn->y, y); }
+int reel_nn_get_input(reel_nn_t *nn, float *x) { return get3(nn, &nn->x, x); }
+int reel_nn_get_target(reel_nn_t *nn, float *t) {
+  if (!nn->train) return reel_error(REEL_EINTERNAL, "network built without training buffers"), -1;
+  return get3(nn, &nn->t, t);
+}
 
 /* ---- kernel launches ---- */
 

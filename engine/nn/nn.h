@@ -92,6 +92,9 @@ int reel_nn_set_input(reel_nn_t *nn, const float *x);
 int reel_nn_set_target(reel_nn_t *nn, const float *t);
 /* The network's output y, [batch][in_ch][h][w] (the full image channels). */
 int reel_nn_get_output(reel_nn_t *nn, float *y);
+/* What the input and target tensors hold now (e.g. after packing). */
+int reel_nn_get_input(reel_nn_t *nn, float *x);
+int reel_nn_get_target(reel_nn_t *nn, float *t);
 
 /* Device-side packing for inference and training on frames already on the
  * device: sample n of the input is planes[ch[c]] of src at (x0 + x, y0 + y),
