@@ -87,21 +87,28 @@ def psnr(se_n):
 
 
 def loss_column(path):
-    """The loss values of a CSV with a header: the column named loss (or
-    train_loss), else the last column."""
+    """The loss values of a CSV log: the column named loss, else the first
+    whose name contains "loss", else the last; a first row of numbers is
+    data (no header)."""
     with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")]
-    if len(rows) < 2:
+        rows = [r for r in csv.reader(f) if r and not r[0].strip().startswith("#")]
+    if not rows:
         return []
-    head = [h.strip().lower() for h in rows[0]]
-    col = next((head.index(k) for k in ("loss", "train_loss") if k in head), len(head) - 1)
-    out = []
-    for r in rows[1:]:
+
+    def number(x):
         try:
-            out.append(float(r[col]))
-        except (ValueError, IndexError):
-            pass
-    return out
+            return float(x)
+        except ValueError:
+            return None
+
+    head = [h.strip().lower() for h in rows[0]]
+    if all(number(h) is not None for h in head):
+        col, data = len(head) - 1, rows
+    else:
+        named = [i for i, h in enumerate(head) if "loss" in h]
+        col = head.index("loss") if "loss" in head else (named[0] if named else len(head) - 1)
+        data = rows[1:]
+    return [v for v in (number(r[col]) if col < len(r) else None for r in data) if v is not None]
 
 
 def main():
@@ -127,7 +134,12 @@ def main():
         print("loss: %d values, first quarter mean %.5g, last quarter mean %.5g" % (len(loss), first, last))
         check("loss falls (last quarter mean < first quarter mean)", last < first)
     sheets = [p for p in glob.glob(os.path.join(run, "**", "*.png"), recursive=True)]
-    readable = [p for p in sheets if oiio.ImageInput.open(p) is not None]
+    readable = []
+    for p in sheets:
+        inp = oiio.ImageInput.open(p)
+        if inp is not None:
+            readable.append(p)
+            inp.close()
     check("run directory has a contact sheet PNG", len(readable) >= 1,
           "(%d PNG files under %s)" % (len(sheets), run))
 
