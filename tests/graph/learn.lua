@@ -21,7 +21,7 @@ local dir = os.getenv("LEARN_DIR") or "build/test-data/learn"
 local first, last = 1, 60
 local train = list(os.getenv("LEARN_TRAIN"), reel.pick_frames(first, last, 4)) -- 1, 21, 40, 60
 local held = list(os.getenv("LEARN_HELD"), { 8, 14, 30, 50 })
-local steps = tonumber(os.getenv("LEARN_STEPS") or "") or 400
+local steps = tonumber(os.getenv("LEARN_STEPS") or "") or 1000
 
 local faded = reel.Read { dir .. "/faded/faded.####.exr", range = { first, last } }
 local clean = reel.Read { "data/vtest/vtest.####.png", range = { first, last } }
