@@ -29,7 +29,8 @@ local rgb = reel.Shuffle { src, out = "R=a.R,G=a.G,B=a.B" }
 local tgt = reel.Grade { reel.Saturation { rgb, saturation = 1.5 }, multiply = {1.08, 1.0, 0.9} }
 local model = reel.Train { input = rgb, target = tgt, frames = {1, 20, 40}, steps = $2,
   batch = 2, patch = 64, size = "small", mode = "$3", lr = 3e-3, seed = 5,
-  checkpoint_every = 20, contact_every = 20, run_dir = "$T/$1.run" $5 }
+  checkpoint_every = 20, contact_every = 20, run_dir = "$T/$1.run",
+  preview = reel.FrameHold { rgb, frame = 30 } $5 }
 local out = reel.Infer { rgb, model = model, tile = $4 }
 return {
   model = reel.Write { model, path = "$T/$1.reelnet" },
@@ -50,7 +51,11 @@ check "contact sheets every 20 steps" [ "$(ls "$T/a.run/contact" | wc -l)" = 3 ]
 check "checkpoints at 20 and 40" [ -f "$T/a.run/checkpoint-00000020.reelnet" ] && [ -f "$T/a.run/checkpoint-00000040.reelnet" ]
 check "final model in the run directory" [ -f "$T/a.run/model.reelnet" ]
 check "Write saved the model" [ -f "$T/a.reelnet" ]
-check "the contact sheet is a 3-panel PNG" sh -c "reel info '$T/a.run/contact/step-00000060.png' | grep -q '192 x 64'"
+check "the contact sheet has 5 panels (input, output, target, preview in and out)" \
+  sh -c "reel info '$T/a.run/contact/step-00000060.png' | grep -q '320 x 64'"
+reel model info "$T/a.reelnet" > "$T/info.txt" 2>&1
+check "reel model info reads the written model" grep -q "small" "$T/info.txt"
+check "reel model info: 60 steps and the graph line in the provenance" sh -c "grep -q '60' '$T/info.txt' && grep -q 'a.lua:5' '$T/info.txt'"
 check "the loss went down" $PY - "$T/a.run/loss.csv" <<'PY'
 import sys
 rows = [l.split(",") for l in open(sys.argv[1]).read().split("\n")[1:] if l]
