@@ -10,8 +10,10 @@
 #include "image.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   cl_mem m;
@@ -40,6 +42,15 @@ struct reel_nn {
   float *part_host;
   float *stage;      /* host staging for set/get of whole tensors */
   double flops_fwd;
+  /* REEL_NN_PROFILE=1: every launch waits for the queue and adds its wall
+   * and process CPU time to its kernel's row, printed by reel_nn_free */
+  int profile;
+  const char *tag; /* appended to the kernel's name in the profile */
+  struct prof {
+    char name[48];
+    int calls;
+    double wall, cpu;
+  } prof[32];
 };
 
 static size_t plane_floats(int h, int w) { return (size_t)(h + 2) * (size_t)(w + 16); }
@@ -65,8 +76,19 @@ static view_t sub(view_t v, int coff, int c) {
   return v;
 }
 
+static void prof_print(reel_nn_t *nn) {
+  double tw = 0, tc = 0;
+  for (int i = 0; i < 32 && nn->prof[i].calls; i++) tw += nn->prof[i].wall, tc += nn->prof[i].cpu;
+  fprintf(stderr, "%-16s %7s %10s %10s %6s\n", "kernel", "calls", "wall ms", "cpu ms", "wall%");
+  for (int i = 0; i < 32 && nn->prof[i].calls; i++)
+    fprintf(stderr, "%-16s %7d %10.1f %10.1f %5.1f%%\n", nn->prof[i].name, nn->prof[i].calls,
+            1e3 * nn->prof[i].wall, 1e3 * nn->prof[i].cpu, 100 * nn->prof[i].wall / tw);
+  fprintf(stderr, "%-16s %7s %10.1f %10.1f\n", "total", "", 1e3 * tw, 1e3 * tc);
+}
+
 void reel_nn_free(reel_nn_t *nn) {
   if (!nn) return;
+  if (nn->profile) prof_print(nn);
   for (int i = 0; i < nn->nbufs; i++) reel_cl_release(nn->cl, nn->bufs[i]);
   reel_cl_release(nn->cl, nn->params);
   reel_cl_release(nn->cl, nn->grads);
@@ -180,6 +202,8 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
     goto fail;
   }
   nn->flops_fwd = 2.0 * reel_nn_macs_per_pixel(a) * (double)batch * h * w;
+  const char *pe = getenv("REEL_NN_PROFILE");
+  nn->profile = pe && *pe && strcmp(pe, "0");
   return nn;
 fail:
   reel_nn_free(nn);
@@ -253,6 +277,35 @@ int reel_nn_get_target(reel_nn_t *nn, float *t) {
   cl_kernel k = reel_cl_kernel(nn->cl, "nn", name);              \
   if (!k) return -1
 
+static double clock_s(clockid_t id) {
+  struct timespec t;
+  clock_gettime(id, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Every network launch goes through here (profiling). */
+static int run(reel_nn_t *nn, cl_kernel k, int dims, const size_t *g, const size_t *l) {
+  if (!nn->profile) return reel_cl_run(nn->cl, k, dims, g, l);
+  if (reel_cl_finish(nn->cl)) return -1;
+  double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  if (reel_cl_run(nn->cl, k, dims, g, l) || reel_cl_finish(nn->cl)) return -1;
+  double w1 = clock_s(CLOCK_MONOTONIC), c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  char name[48] = "?";
+  clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 32, name, NULL);
+  name[31] = 0;
+  if (nn->tag) strncat(name, nn->tag, sizeof name - strlen(name) - 1);
+  for (int i = 0; i < 32; i++) {
+    struct prof *p = &nn->prof[i];
+    if (p->calls && strcmp(p->name, name)) continue;
+    if (!p->calls) memcpy(p->name, name, sizeof name);
+    p->calls++;
+    p->wall += w1 - w0;
+    p->cpu += c1 - c0;
+    break;
+  }
+  return 0;
+}
+
 /* Local size along x: the largest power of two <= 8 dividing n. */
 static size_t lx(size_t n) {
   size_t l = 8;
@@ -262,12 +315,12 @@ static size_t lx(size_t n) {
 
 static int run3(reel_nn_t *nn, cl_kernel k, size_t g0, size_t g1, size_t g2) {
   size_t g[3] = {g0, g1, g2}, l[3] = {lx(g0), 1, 1};
-  return reel_cl_run(nn->cl, k, 3, g, l);
+  return run(nn, k, 3, g, l);
 }
 
 static int run1(reel_nn_t *nn, cl_kernel k, size_t n) {
   size_t l = 64, g = (n + l - 1) / l * l;
-  return reel_cl_run(nn->cl, k, 1, &g, &l);
+  return run(nn, k, 1, &g, &l);
 }
 
 static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act) {
@@ -344,7 +397,7 @@ int reel_nn_loss(reel_nn_t *nn, int type, float eps, double *value) {
                    REEL_ARG(nn->part)))
     return -1;
   size_t g[3] = {(size_t)H, 3, (size_t)nn->batch}, l[3] = {lx((size_t)H), 1, 1};
-  if (reel_cl_run(nn->cl, k, 3, g, l)) return -1;
+  if (run(nn, k, 3, g, l)) return -1;
   if (value) {
     size_t n = (size_t)nn->batch * 3 * H;
     if (reel_cl_download(nn->cl, nn->part, 0, nn->part_host, n * sizeof(float))) return -1;
@@ -382,7 +435,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
                      REEL_ARG(nn->scratch)))
       return -1;
     size_t gs[3] = {(size_t)Cin, (size_t)Cout, (size_t)nb}, ls[3] = {1, 1, 1};
-    if (reel_cl_run(nn->cl, k, 3, gs, ls)) return -1;
+    if (run(nn, k, 3, gs, ls)) return -1;
   }
   {
     K("nn_sum_bands");
@@ -399,7 +452,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
                      REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(nn->grads), REEL_ARG(goff)))
       return -1;
     size_t gs = (size_t)Cout, ls = 1;
-    if (reel_cl_run(nn->cl, k, 1, &gs, &ls)) return -1;
+    if (run(nn, k, 1, &gs, &ls)) return -1;
   }
   if (!gin.m) return 0;
   {
@@ -413,7 +466,10 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   /* the data gradient is a convolution of g with the flipped kernel */
   view_t g2 = g;
   g2.c = Cout;
-  return conv3(nn, g2, nn->scratch, 0, -1, gin, 0);
+  nn->tag = "/dx";
+  int rc = conv3(nn, g2, nn->scratch, 0, -1, gin, 0);
+  nn->tag = NULL;
+  return rc;
 }
 
 static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin) {
@@ -447,7 +503,7 @@ static int head_bwd(reel_nn_t *nn) {
                      REEL_ARG(nn->scratch)))
       return -1;
     size_t gs[3] = {(size_t)Cin + 1, (size_t)oc, (size_t)nb}, ls[3] = {1, 1, 1};
-    if (reel_cl_run(nn->cl, k, 3, gs, ls)) return -1;
+    if (run(nn, k, 3, gs, ls)) return -1;
   }
   {
     K("nn_head_sum");
@@ -518,7 +574,7 @@ static int pack(reel_nn_t *nn, view_t *dst, int n, const reel_image_t *src, cons
                    REEL_ARG(scale), REEL_ARG(orient), REEL_ARG(ycc)))
     return -1;
   size_t g[2] = {(size_t)W, (size_t)H}, l[2] = {lx((size_t)W), 1};
-  return reel_cl_run(nn->cl, k, 2, g, l);
+  return run(nn, k, 2, g, l);
 }
 
 int reel_nn_pack_image(reel_nn_t *nn, int n, const reel_image_t *src, const int ch[3], int x0,
@@ -551,7 +607,7 @@ int reel_nn_unpack_image(reel_nn_t *nn, int n, reel_image_t *dst, const int ch[3
                    REEL_ARG(ch[2]), REEL_ARG(x0), REEL_ARG(y0), REEL_ARG(ycc_to_rgb)))
     return -1;
   size_t g[2] = {(size_t)w, (size_t)h}, l[2] = {lx((size_t)w), 1};
-  return reel_cl_run(nn->cl, k, 2, g, l);
+  return run(nn, k, 2, g, l);
 }
 
 /* Device copy of the parameters of another instance (same architecture). */
