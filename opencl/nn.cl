@@ -146,82 +146,103 @@ __kernel void nn_act_bwd(__global float *g, int g_ctot, int g_coff, __global con
   vstore8(select(d * slope, d, v > (float8)0.0f), 0, gp);
 }
 
-/* 2x2 average pool: out (H, W) from in (2H, 2W). global: (W, H, N * C). */
+/* Even and odd lanes of a float16; and two float8 interleaved. */
+#define EVEN16(v) (v).s02468ace
+#define ODD16(v) (v).s13579bdf
+static inline float16 zip8(float8 e, float8 o) {
+  return (float16)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3, e.s4, o.s4, e.s5, o.s5, e.s6,
+                   o.s6, e.s7, o.s7);
+}
+
+/* 2x2 average pool: out (H, W) from in (2H, 2W), 8 outputs per work-item.
+ * global: (W / 8, H, N * C). */
 __kernel void nn_pool(__global const float *in, int in_ctot, int in_coff, __global float *out,
                       int out_ctot, int out_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Pi = 2 * W + 16;
-  __global const float *ip = PL(in, n, c, in_ctot, in_coff, 2 * H, Pi);
-  float s = (ip[AT(2 * x, 2 * y, Pi)] + ip[AT(2 * x + 1, 2 * y, Pi)]) +
-            (ip[AT(2 * x, 2 * y + 1, Pi)] + ip[AT(2 * x + 1, 2 * y + 1, Pi)]);
-  PL(out, n, c, out_ctot, out_coff, H, P)[AT(x, y, P)] = 0.25f * s;
+  __global const float *ip = PL(in, n, c, in_ctot, in_coff, 2 * H, Pi) + AT(16 * gx, 2 * y, Pi);
+  float16 a = vload16(0, ip), b = vload16(0, ip + Pi);
+  float8 s = (EVEN16(a) + ODD16(a)) + (EVEN16(b) + ODD16(b));
+  vstore8(0.25f * s, 0, PL(out, n, c, out_ctot, out_coff, H, P) + AT(8 * gx, y, P));
 }
 
 /* Gradient of the pool: gin (2H, 2W) += g (H, W) / 4 at each of the four
- * pixels. global: (2W, 2H, N * C). */
+ * pixels, 8 g pixels per work-item. global: (W / 8, H, N * C). */
 __kernel void nn_pool_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
                           int gi_ctot, int gi_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= 2 * W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Pi = 2 * W + 16;
-  float d = PL(g, n, c, g_ctot, g_coff, H, P)[AT(x >> 1, y >> 1, P)];
-  PL(gin, n, c, gi_ctot, gi_coff, 2 * H, Pi)[AT(x, y, Pi)] += 0.25f * d;
+  float8 d = 0.25f * vload8(0, PL(g, n, c, g_ctot, g_coff, H, P) + AT(8 * gx, y, P));
+  float16 dd = zip8(d, d);
+  __global float *op = PL(gin, n, c, gi_ctot, gi_coff, 2 * H, Pi) + AT(16 * gx, 2 * y, Pi);
+  vstore16(vload16(0, op) + dd, 0, op);
+  vstore16(vload16(0, op + Pi) + dd, 0, op + Pi);
 }
 
 /* Bilinear 2x upsampling with half-pixel centres (align_corners = false):
- * output X samples the input at max(X / 2 - 0.25, 0), between x0 = floor
- * and x1 = min(x0 + 1, w - 1) with weight l on x1. */
-static inline void up_src(int X, int w, int *x0, int *x1, float *l) {
-  float s = fmax(X * 0.5f - 0.25f, 0.0f);
-  int i = (int)s;
-  *x0 = i;
-  *x1 = min(i + 1, w - 1);
-  *l = s - (float)i;
+ * output X samples the input at max(X / 2 - 0.25, 0), between floor and the
+ * next pixel (clamped to the edge). So output 2i is 0.25 in[i - 1] + 0.75
+ * in[i] (in[0] at i = 0) and 2i + 1 is 0.75 in[i] + 0.25 in[i + 1] (the
+ * edge pixel counts twice at i = w - 1); rows the same, after columns. */
+
+/* One input row of 8 pixels at i = 8 gx .. 8 gx + 7, upsampled to its even
+ * (*e) and odd (*o) output columns. */
+static inline void up_row(__global const float *r, int gx, int W, float8 *e, float8 *o) {
+  float8 c = vload8(0, r), l = vload8(0, r - 1), h = vload8(0, r + 1);
+  if (gx * 8 + 8 == W) h.s7 = c.s7;
+  *e = 0.25f * l + 0.75f * c;
+  if (gx == 0) e->s0 = c.s0;
+  *o = 0.75f * c + 0.25f * h;
 }
 
-/* Weight of input i in output X (the forward's coefficients, gathered). */
-static inline float up_weight(int X, int i, int w) {
-  int a, b;
-  float l;
-  up_src(X, w, &a, &b, &l);
-  return (a == i ? 1.0f - l : 0.0f) + (b == i ? l : 0.0f);
-}
-
-/* out (2H, 2W) from in (H, W). global: (2W, 2H, N * C). */
+/* out (2H, 2W) from in (H, W): input pixels 8 gx .. 8 gx + 7 of row y make
+ * output rows 2y and 2y + 1, columns 16 gx .. 16 gx + 15. global: (W / 8, H, N * C). */
 __kernel void nn_up(__global const float *in, int in_ctot, int in_coff, __global float *out,
                     int out_ctot, int out_coff, int C, int H, int W) {
-  int X = get_global_id(0), Y = get_global_id(1), z = get_global_id(2);
-  if (X >= 2 * W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Po = 2 * W + 16;
-  int x0, x1, y0, y1;
-  float lx, ly;
-  up_src(X, W, &x0, &x1, &lx);
-  up_src(Y, H, &y0, &y1, &ly);
-  __global const float *ip = PL(in, n, c, in_ctot, in_coff, H, P);
-  float t = (1.0f - lx) * ip[AT(x0, y0, P)] + lx * ip[AT(x1, y0, P)];
-  float b = (1.0f - lx) * ip[AT(x0, y1, P)] + lx * ip[AT(x1, y1, P)];
-  PL(out, n, c, out_ctot, out_coff, 2 * H, Po)[AT(X, Y, Po)] = (1.0f - ly) * t + ly * b;
+  __global const float *ip = PL(in, n, c, in_ctot, in_coff, H, P) + 8 * gx + 8;
+  float8 ue, uo, me, mo, de, do_;
+  up_row(ip + (size_t)(max(y - 1, 0) + 1) * P, gx, W, &ue, &uo);
+  up_row(ip + (size_t)(y + 1) * P, gx, W, &me, &mo);
+  up_row(ip + (size_t)(min(y + 1, H - 1) + 1) * P, gx, W, &de, &do_);
+  float8 e0 = y ? 0.25f * ue + 0.75f * me : me, o0 = y ? 0.25f * uo + 0.75f * mo : mo;
+  float8 e1 = 0.75f * me + 0.25f * de, o1 = 0.75f * mo + 0.25f * do_;
+  __global float *op = PL(out, n, c, out_ctot, out_coff, 2 * H, Po) + AT(16 * gx, 2 * y, Po);
+  vstore16(zip8(e0, o0), 0, op);
+  vstore16(zip8(e1, o1), 0, op + Po);
+}
+
+/* The transposed upsampling along one row: input pixels i = 8 gx .. + 7
+ * gather g columns 2i - 1 .. 2i + 2 with weights 1/4, 3/4, 3/4, 1/4; at the
+ * edges the clamped sample moves the outer quarter onto the edge column. */
+static inline float8 up_bwd_row(__global const float *r, int gx, int W) {
+  float16 v = vload16(0, r), m = vload16(0, r - 2), p = vload16(0, r + 2);
+  float8 wa = 0.25f, wb = 0.75f, wc = 0.75f, wd = 0.25f;
+  if (gx == 0) wa.s0 = 0.0f, wb.s0 = 1.0f;
+  if (gx * 8 + 8 == W) wc.s7 = 1.0f, wd.s7 = 0.0f;
+  return ((wa * ODD16(m) + wb * EVEN16(v)) + wc * ODD16(v)) + wd * EVEN16(p);
 }
 
 /* Gradient of the upsampling: gin (H, W) = sum over the outputs that read
- * each input pixel (X in 2i-1 .. 2i+2) of weight * g. global: (W, H, N * C). */
+ * each input pixel (rows and columns 2i - 1 .. 2i + 2) of weight * g; the
+ * halo supplies the zero rows and columns beyond the edges.
+ * global: (W / 8, H, N * C). */
 __kernel void nn_up_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
                         int gi_ctot, int gi_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Po = 2 * W + 16;
-  __global const float *gp = PL(g, n, c, g_ctot, g_coff, 2 * H, Po);
-  float s = 0.0f;
-  for (int Y = max(2 * y - 1, 0); Y <= min(2 * y + 2, 2 * H - 1); Y++) {
-    float wy = up_weight(Y, y, H);
-    if (wy == 0.0f) continue;
-    float r = 0.0f;
-    for (int X = max(2 * x - 1, 0); X <= min(2 * x + 2, 2 * W - 1); X++)
-      r += up_weight(X, x, W) * gp[AT(X, Y, Po)];
-    s += wy * r;
-  }
-  PL(gin, n, c, gi_ctot, gi_coff, H, P)[AT(x, y, P)] = s;
+  __global const float *gp = PL(g, n, c, g_ctot, g_coff, 2 * H, Po) + AT(16 * gx, 2 * y, Po);
+  float8 r0 = up_bwd_row(gp - Po, gx, W), r1 = up_bwd_row(gp, gx, W);
+  float8 r2 = up_bwd_row(gp + Po, gx, W), r3 = up_bwd_row(gp + 2 * Po, gx, W);
+  float wa = y ? 0.25f : 0.0f, wb = y ? 0.75f : 1.0f;
+  float wc = y == H - 1 ? 1.0f : 0.75f, wd = y == H - 1 ? 0.0f : 0.25f;
+  float8 s = ((wa * r0 + wb * r1) + wc * r2) + wd * r3;
+  vstore8(s, 0, PL(gin, n, c, gi_ctot, gi_coff, H, P) + AT(8 * gx, y, P));
 }
 
 /* The 1x1 head and the residual: r = w h + b (out_ch channels), then

@@ -42,15 +42,20 @@ struct reel_nn {
   float *part_host;
   float *stage;      /* host staging for set/get of whole tensors */
   double flops_fwd;
-  /* REEL_NN_PROFILE=1: every launch waits for the queue and adds its wall
-   * and process CPU time to its kernel's row, printed by reel_nn_free */
+  /* REEL_NN_PROFILE=1 (2: one row per launch site): every launch waits for
+   * the queue; its wall and process CPU time are kept per launch site (the
+   * kernel and its place in the pass), printed by reel_nn_free. Each site's
+   * fastest call times its calls resists a loaded machine better than the
+   * sum; CPU time resists other processes taking the cores. */
   int profile;
   const char *tag; /* appended to the kernel's name in the profile */
+  int seq;         /* launch number within a pass: one profile row each */
   struct prof {
     char name[48];
-    int calls;
-    double wall, cpu;
-  } prof[32];
+    size_t g[3];
+    int seq, calls;
+    double wall, min, cpu, cmin;
+  } prof[128];
 };
 
 static size_t plane_floats(int h, int w) { return (size_t)(h + 2) * (size_t)(w + 16); }
@@ -77,13 +82,33 @@ static view_t sub(view_t v, int coff, int c) {
 }
 
 static void prof_print(reel_nn_t *nn) {
-  double tw = 0, tc = 0;
-  for (int i = 0; i < 32 && nn->prof[i].calls; i++) tw += nn->prof[i].wall, tc += nn->prof[i].cpu;
-  fprintf(stderr, "%-16s %7s %10s %10s %6s\n", "kernel", "calls", "wall ms", "cpu ms", "wall%");
-  for (int i = 0; i < 32 && nn->prof[i].calls; i++)
-    fprintf(stderr, "%-16s %7d %10.1f %10.1f %5.1f%%\n", nn->prof[i].name, nn->prof[i].calls,
-            1e3 * nn->prof[i].wall, 1e3 * nn->prof[i].cpu, 100 * nn->prof[i].wall / tw);
-  fprintf(stderr, "%-16s %7s %10.1f %10.1f\n", "total", "", 1e3 * tw, 1e3 * tc);
+  double tw = 0, tm = 0, tc = 0, tcm = 0;
+  char done[128] = {0};
+  fprintf(stderr, "%-18s %6s %9s %9s %9s %9s\n", "kernel", "calls", "wall ms", "wall-min", "cpu ms",
+          "cpu-min");
+  for (int i = 0; i < 128 && nn->prof[i].calls; i++) {
+    if (done[i]) continue;
+    int calls = 0;
+    double w = 0, m = 0, c = 0, cm = 0;
+    for (int j = i; j < 128 && nn->prof[j].calls; j++) {
+      struct prof *q = &nn->prof[j];
+      if (strcmp(q->name, nn->prof[i].name)) continue;
+      done[j] = 1;
+      calls += q->calls, w += q->wall, m += q->min * q->calls;
+      c += q->cpu, cm += q->cmin * q->calls;
+    }
+    fprintf(stderr, "%-18s %6d %9.1f %9.1f %9.1f %9.1f\n", nn->prof[i].name, calls, 1e3 * w,
+            1e3 * m, 1e3 * c, 1e3 * cm);
+    tw += w, tm += m, tc += c, tcm += cm;
+    for (int j = i; nn->profile > 1 && j < 128 && nn->prof[j].calls; j++) {
+      struct prof *q = &nn->prof[j];
+      if (!strcmp(q->name, nn->prof[i].name))
+        fprintf(stderr, "  %4d %5zux%zux%zu %5d %9.3f %9.3f (min wall, cpu)\n", q->seq, q->g[0],
+                q->g[1], q->g[2], q->calls, 1e3 * q->min, 1e3 * q->cmin);
+    }
+  }
+  fprintf(stderr, "%-18s %6s %9.1f %9.1f %9.1f %9.1f\n", "total", "", 1e3 * tw, 1e3 * tm, 1e3 * tc,
+          1e3 * tcm);
 }
 
 void reel_nn_free(reel_nn_t *nn) {
@@ -203,7 +228,7 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
   }
   nn->flops_fwd = 2.0 * reel_nn_macs_per_pixel(a) * (double)batch * h * w;
   const char *pe = getenv("REEL_NN_PROFILE");
-  nn->profile = pe && *pe && strcmp(pe, "0");
+  nn->profile = pe ? atoi(pe) : 0;
   return nn;
 fail:
   reel_nn_free(nn);
@@ -287,20 +312,27 @@ static double clock_s(clockid_t id) {
 static int run(reel_nn_t *nn, cl_kernel k, int dims, const size_t *g, const size_t *l) {
   if (!nn->profile) return reel_cl_run(nn->cl, k, dims, g, l);
   if (reel_cl_finish(nn->cl)) return -1;
-  double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   if (reel_cl_run(nn->cl, k, dims, g, l) || reel_cl_finish(nn->cl)) return -1;
-  double w1 = clock_s(CLOCK_MONOTONIC), c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  double t = clock_s(CLOCK_MONOTONIC) - t0, c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  nn->seq++;
   char name[48] = "?";
   clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 32, name, NULL);
   name[31] = 0;
   if (nn->tag) strncat(name, nn->tag, sizeof name - strlen(name) - 1);
-  for (int i = 0; i < 32; i++) {
+  size_t gs[3] = {g[0], dims > 1 ? g[1] : 1, dims > 2 ? g[2] : 1};
+  for (int i = 0; i < 128; i++) {
     struct prof *p = &nn->prof[i];
-    if (p->calls && strcmp(p->name, name)) continue;
-    if (!p->calls) memcpy(p->name, name, sizeof name);
+    if (p->calls && (strcmp(p->name, name) || p->seq != nn->seq)) continue;
+    if (!p->calls) {
+      memcpy(p->name, name, sizeof name), memcpy(p->g, gs, sizeof gs);
+      p->seq = nn->seq, p->min = t, p->cmin = c;
+    }
+    p->cpu += c;
+    if (c < p->cmin) p->cmin = c;
     p->calls++;
-    p->wall += w1 - w0;
-    p->cpu += c1 - c0;
+    p->wall += t;
+    if (t < p->min) p->min = t;
     break;
   }
   return 0;
@@ -340,7 +372,7 @@ static int pool(reel_nn_t *nn, view_t in, view_t out) {
   if (reel_cl_args(k, 9, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)W, (size_t)H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 static int up(reel_nn_t *nn, view_t in, view_t out) {
@@ -349,10 +381,11 @@ static int up(reel_nn_t *nn, view_t in, view_t out) {
   if (reel_cl_args(k, 9, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)2 * W, (size_t)2 * H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 int reel_nn_forward(reel_nn_t *nn) {
+  nn->seq = 0;
   int L = nn->a.levels;
   reel_nn_conv_t c;
   int ci = 0;
@@ -478,7 +511,7 @@ static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin) {
   if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
                    REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)2 * W, (size_t)2 * H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 static int up_bwd(reel_nn_t *nn, view_t g, view_t gin) {
@@ -487,7 +520,7 @@ static int up_bwd(reel_nn_t *nn, view_t g, view_t gin) {
   if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
                    REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)W, (size_t)H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 static int head_bwd(reel_nn_t *nn) {
@@ -521,6 +554,7 @@ static int head_bwd(reel_nn_t *nn) {
 
 int reel_nn_backward(reel_nn_t *nn) {
   if (!nn->train) return reel_error(REEL_EINTERNAL, "network built without training buffers"), -1;
+  nn->seq = 100;
   int L = nn->a.levels;
   view_t none = {0};
   if (head_bwd(nn)) return -1;
