@@ -210,7 +210,8 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
       reel_nn_conv_info(a, i, &cv);
       int lev = i < 2 * L ? i / 2 : i < 2 * L + 2 ? L : i < 4 * L + 2 ? L - 1 - (i - 2 * L - 2) / 2 : 0;
       size_t f = (size_t)cv.cin * cv.cout * cv.k * cv.k;
-      size_t bands = (size_t)nbands(cv.cin + (cv.k == 1), cv.cout, h >> lev);
+      size_t bands = (size_t)(cv.k == 1 ? nbands(cv.cin + 1, cv.cout, h >> lev)
+                                        : nbands(cv.cin, cv.cout / 2, h >> lev));
       size_t s = f > bands * (f + cv.cout) ? f : bands * (f + cv.cout);
       if (s > need) need = s;
     }
@@ -459,7 +460,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   reel_nn_conv_info(&nn->a, idx, &c);
   if (act_bwd(nn, g, y)) return -1;
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
-  int nb = nbands(Cin, Cout, H), rows = (H + nb - 1) / nb;
+  int nb = nbands(Cin, Cout / 2, H), rows = (H + nb - 1) / nb;
   {
     K("nn_conv3_dw");
     if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
@@ -467,7 +468,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
                      REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(rows),
                      REEL_ARG(nn->scratch)))
       return -1;
-    size_t gs[3] = {(size_t)Cin, (size_t)Cout, (size_t)nb}, ls[3] = {1, 1, 1};
+    size_t gs[3] = {(size_t)Cin, (size_t)Cout / 2, (size_t)nb}, ls[3] = {1, 1, 1};
     if (run(nn, k, 3, gs, ls)) return -1;
   }
   {
