@@ -18,52 +18,72 @@
 #define AT(x, y, P) ((size_t)((y) + 1) * (size_t)(P) + (size_t)(x) + 8)
 
 static inline float8 lrelu8(float8 v, float s) { return select(v * s, v, v > (float8)0.0f); }
+static inline float16 lrelu16(float16 v, float s) { return select(v * s, v, v > (float16)0.0f); }
+static inline float hsum8(float8 v) {
+  return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+}
+static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
+
+/* Kernels written once for V = 8 and V = 16 pixels per work-item (floatV
+ * vectors): the 16-wide variants run where the width allows (W % 16 == 0).
+ * On a CPU with AVX-512 a float16 is one register, so each broadcast weight
+ * load feeds twice the multiply-adds (the load ports, not the FMA units,
+ * limit the 8-wide loops); elsewhere it is two registers sharing the load. */
+#define VEC(V) float##V
+#define VLOAD(V) vload##V
+#define VSTORE(V) vstore##V
 
 /* 3x3 convolution with zero padding, bias and optional LeakyReLU. Each
- * work-item computes 8 output channels for 8 pixels of one row: 64
+ * work-item computes 8 output channels for V pixels of one row: 8
  * accumulators in registers, each input vector reused 8 times.
- * global: (W / 8, H, N * Cout / 8). w: [Cout][Cin][3][3] at woff; bias at
+ * global: (W / V, H, N * Cout / 8). w: [Cout][Cin][3][3] at woff; bias at
  * boff (boff < 0: none). act: 0 none, 1 LeakyReLU(slope). */
-__kernel void nn_conv3(__global const float *in, int in_ctot, int in_coff, int Cin,
-                       __global const float *w, int woff, int boff, __global float *out,
-                       int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope) {
-  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;
-  if (gx * 8 >= W) return;
-  int P = W + 16;
-  size_t ps = PLANE(H, P);
-  __global const float *ip = PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * 8 + 7;
-  __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;
-  size_t ws = (size_t)Cin * 9; /* stride between output channels */
-  float8 a0, a1, a2, a3, a4, a5, a6, a7;
-  if (boff >= 0) {
-    __global const float *bp = w + boff + cb * 8;
-    a0 = (float8)bp[0]; a1 = (float8)bp[1]; a2 = (float8)bp[2]; a3 = (float8)bp[3];
-    a4 = (float8)bp[4]; a5 = (float8)bp[5]; a6 = (float8)bp[6]; a7 = (float8)bp[7];
-  } else {
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (float8)0.0f;
+#define CONV3(NAME, V)                                                                          \
+  __kernel void NAME(__global const float *in, int in_ctot, int in_coff, int Cin,               \
+                     __global const float *w, int woff, int boff, __global float *out,          \
+                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope) { \
+    int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                      \
+    int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;                                          \
+    if (gx * V >= W) return;                                                                     \
+    int P = W + 16;                                                                              \
+    size_t ps = PLANE(H, P);                                                                     \
+    __global const float *ip =                                                                   \
+        PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * V + 7;                       \
+    __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;                            \
+    size_t ws = (size_t)Cin * 9; /* stride between output channels */                            \
+    VEC(V) a0, a1, a2, a3, a4, a5, a6, a7;                                                       \
+    if (boff >= 0) {                                                                             \
+      __global const float *bp = w + boff + cb * 8;                                              \
+      a0 = (VEC(V))bp[0]; a1 = (VEC(V))bp[1]; a2 = (VEC(V))bp[2]; a3 = (VEC(V))bp[3];            \
+      a4 = (VEC(V))bp[4]; a5 = (VEC(V))bp[5]; a6 = (VEC(V))bp[6]; a7 = (VEC(V))bp[7];            \
+    } else {                                                                                     \
+      a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (VEC(V))0.0f;                                      \
+    }                                                                                            \
+    for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {                                        \
+      for (int ky = 0; ky < 3; ky++) {                                                           \
+        __global const float *r = ip + ky * P;                                                   \
+        VEC(V) l = VLOAD(V)(0, r), m = VLOAD(V)(0, r + 1), h = VLOAD(V)(0, r + 2);               \
+        __global const float *q = wp + ky * 3;                                                   \
+        CONV3_TAP(V, a0, 0); CONV3_TAP(V, a1, 1); CONV3_TAP(V, a2, 2); CONV3_TAP(V, a3, 3);      \
+        CONV3_TAP(V, a4, 4); CONV3_TAP(V, a5, 5); CONV3_TAP(V, a6, 6); CONV3_TAP(V, a7, 7);      \
+      }                                                                                          \
+    }                                                                                            \
+    if (act) {                                                                                   \
+      a0 = lrelu##V(a0, slope); a1 = lrelu##V(a1, slope); a2 = lrelu##V(a2, slope);              \
+      a3 = lrelu##V(a3, slope); a4 = lrelu##V(a4, slope); a5 = lrelu##V(a5, slope);              \
+      a6 = lrelu##V(a6, slope); a7 = lrelu##V(a7, slope);                                        \
+    }                                                                                            \
+    __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * V, y, P);        \
+    VSTORE(V)(a0, 0, op); op += ps; VSTORE(V)(a1, 0, op); op += ps;                              \
+    VSTORE(V)(a2, 0, op); op += ps; VSTORE(V)(a3, 0, op); op += ps;                              \
+    VSTORE(V)(a4, 0, op); op += ps; VSTORE(V)(a5, 0, op); op += ps;                              \
+    VSTORE(V)(a6, 0, op); op += ps; VSTORE(V)(a7, 0, op);                                        \
   }
-  for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {
-    for (int ky = 0; ky < 3; ky++) {
-      __global const float *r = ip + ky * P;
-      float8 l = vload8(0, r), m = vload8(0, r + 1), h = vload8(0, r + 2);
-      __global const float *q = wp + ky * 3;
-#define TAP(acc, k) acc = fma((float8)q[(k) * ws], l, fma((float8)q[(k) * ws + 1], m, fma((float8)q[(k) * ws + 2], h, acc)))
-      TAP(a0, 0); TAP(a1, 1); TAP(a2, 2); TAP(a3, 3);
-      TAP(a4, 4); TAP(a5, 5); TAP(a6, 6); TAP(a7, 7);
-#undef TAP
-    }
-  }
-  if (act) {
-    a0 = lrelu8(a0, slope); a1 = lrelu8(a1, slope); a2 = lrelu8(a2, slope); a3 = lrelu8(a3, slope);
-    a4 = lrelu8(a4, slope); a5 = lrelu8(a5, slope); a6 = lrelu8(a6, slope); a7 = lrelu8(a7, slope);
-  }
-  __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * 8, y, P);
-  vstore8(a0, 0, op); op += ps; vstore8(a1, 0, op); op += ps;
-  vstore8(a2, 0, op); op += ps; vstore8(a3, 0, op); op += ps;
-  vstore8(a4, 0, op); op += ps; vstore8(a5, 0, op); op += ps;
-  vstore8(a6, 0, op); op += ps; vstore8(a7, 0, op);
-}
+#define CONV3_TAP(V, acc, k)                                                          \
+  acc = fma((VEC(V))q[(k) * ws], l,                                                   \
+            fma((VEC(V))q[(k) * ws + 1], m, fma((VEC(V))q[(k) * ws + 2], h, acc)))
+CONV3(nn_conv3, 8)
+CONV3(nn_conv3_16, 16)
 
 /* Weights for the data gradient of a 3x3 convolution: the transposed,
  * 180-degree rotated kernel, wt[ci][co][8 - t] = w[co][ci][t]. global: Cout * Cin * 9. */
@@ -77,50 +97,51 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
 /* Weight gradient of a 3x3 convolution, partial over a band of rows:
  * part[band][co][ci][9] = sum over samples, the band's rows and all columns
  * of g[co](x, y) * in[ci](x + kx - 1, y + ky - 1). A work-item does two
- * output channels (co0, co0 + 1) of one input channel: each input vector
- * feeds two FMAs (18 accumulators), which halves the loads per FMA and the
- * passes over the input planes. global: (Cin, Cout / 2, nband). */
-__kernel void nn_conv3_dw(__global const float *g, int g_ctot, int g_coff, int Cout,
-                          __global const float *in, int in_ctot, int in_coff, int Cin, int N,
-                          int H, int W, int rows, __global float *part) {
-  int ci = get_global_id(0), co = 2 * get_global_id(1), band = get_global_id(2);
-  if (ci >= Cin || co >= Cout) return;
-  int P = W + 16, y0 = band * rows, y1 = min(H, y0 + rows);
-  size_t ps = PLANE(H, P);
-  float8 s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
-  float8 t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;
-  for (int n = 0; n < N; n++) {
-    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);
-    __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);
-    for (int y = y0; y < y1; y++) {
-      __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;
-      __global const float *r0 = ip + (size_t)y * P + 7;
-      __global const float *r1 = r0 + P, *r2 = r1 + P;
-      for (int x = 0; x < W; x += 8) {
-        float8 d = vload8(0, gr + x), e = vload8(0, hr + x), v;
-#define TAP(s, t, v) s = fma(d, v, s); t = fma(e, v, t)
-        v = vload8(0, r0 + x); TAP(s0, t0, v);
-        v = vload8(0, r0 + x + 1); TAP(s1, t1, v);
-        v = vload8(0, r0 + x + 2); TAP(s2, t2, v);
-        v = vload8(0, r1 + x); TAP(s3, t3, v);
-        v = vload8(0, r1 + x + 1); TAP(s4, t4, v);
-        v = vload8(0, r1 + x + 2); TAP(s5, t5, v);
-        v = vload8(0, r2 + x); TAP(s6, t6, v);
-        v = vload8(0, r2 + x + 1); TAP(s7, t7, v);
-        v = vload8(0, r2 + x + 2); TAP(s8, t8, v);
-#undef TAP
-      }
-    }
+ * output channels (co0, co0 + 1) of one input channel, V columns at a time:
+ * each input vector feeds two FMAs (18 accumulators), which halves the loads
+ * per FMA and the passes over the input planes. global: (Cin, Cout / 2, nband). */
+#define CONV3_DW(NAME, V)                                                                       \
+  __kernel void NAME(__global const float *g, int g_ctot, int g_coff, int Cout,                 \
+                     __global const float *in, int in_ctot, int in_coff, int Cin, int N, int H, \
+                     int W, int rows, __global float *part) {                                   \
+    int ci = get_global_id(0), co = 2 * get_global_id(1), band = get_global_id(2);              \
+    if (ci >= Cin || co >= Cout) return;                                                         \
+    int P = W + 16, y0 = band * rows, y1 = min(H, y0 + rows);                                    \
+    size_t ps = PLANE(H, P);                                                                     \
+    VEC(V) s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;               \
+    VEC(V) t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;               \
+    for (int n = 0; n < N; n++) {                                                                \
+      __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                             \
+      __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                          \
+      for (int y = y0; y < y1; y++) {                                                            \
+        __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;                              \
+        __global const float *r0 = ip + (size_t)y * P + 7;                                       \
+        __global const float *r1 = r0 + P, *r2 = r1 + P;                                         \
+        for (int x = 0; x < W; x += V) {                                                         \
+          VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x), v;                            \
+          v = VLOAD(V)(0, r0 + x); s0 = fma(d, v, s0); t0 = fma(e, v, t0);                       \
+          v = VLOAD(V)(0, r0 + x + 1); s1 = fma(d, v, s1); t1 = fma(e, v, t1);                   \
+          v = VLOAD(V)(0, r0 + x + 2); s2 = fma(d, v, s2); t2 = fma(e, v, t2);                   \
+          v = VLOAD(V)(0, r1 + x); s3 = fma(d, v, s3); t3 = fma(e, v, t3);                       \
+          v = VLOAD(V)(0, r1 + x + 1); s4 = fma(d, v, s4); t4 = fma(e, v, t4);                   \
+          v = VLOAD(V)(0, r1 + x + 2); s5 = fma(d, v, s5); t5 = fma(e, v, t5);                   \
+          v = VLOAD(V)(0, r2 + x); s6 = fma(d, v, s6); t6 = fma(e, v, t6);                       \
+          v = VLOAD(V)(0, r2 + x + 1); s7 = fma(d, v, s7); t7 = fma(e, v, t7);                   \
+          v = VLOAD(V)(0, r2 + x + 2); s8 = fma(d, v, s8); t8 = fma(e, v, t8);                   \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+    __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;                      \
+    o[0] = hsum##V(s0); o[1] = hsum##V(s1); o[2] = hsum##V(s2); o[3] = hsum##V(s3);              \
+    o[4] = hsum##V(s4); o[5] = hsum##V(s5); o[6] = hsum##V(s6); o[7] = hsum##V(s7);              \
+    o[8] = hsum##V(s8);                                                                          \
+    o += (size_t)Cin * 9;                                                                        \
+    o[0] = hsum##V(t0); o[1] = hsum##V(t1); o[2] = hsum##V(t2); o[3] = hsum##V(t3);              \
+    o[4] = hsum##V(t4); o[5] = hsum##V(t5); o[6] = hsum##V(t6); o[7] = hsum##V(t7);              \
+    o[8] = hsum##V(t8);                                                                          \
   }
-#define HSUM(v) ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7))
-  __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;
-  o[0] = HSUM(s0); o[1] = HSUM(s1); o[2] = HSUM(s2); o[3] = HSUM(s3); o[4] = HSUM(s4);
-  o[5] = HSUM(s5); o[6] = HSUM(s6); o[7] = HSUM(s7); o[8] = HSUM(s8);
-  o += (size_t)Cin * 9;
-  o[0] = HSUM(t0); o[1] = HSUM(t1); o[2] = HSUM(t2); o[3] = HSUM(t3); o[4] = HSUM(t4);
-  o[5] = HSUM(t5); o[6] = HSUM(t6); o[7] = HSUM(t7); o[8] = HSUM(t8);
-#undef HSUM
-}
+CONV3_DW(nn_conv3_dw, 8)
+CONV3_DW(nn_conv3_dw_16, 16)
 
 /* Sums band partials in order into grad[goff + i]. global: n. */
 __kernel void nn_sum_bands(__global const float *part, int n, int nband, __global float *grad,

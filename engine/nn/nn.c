@@ -356,15 +356,18 @@ static int run1(reel_nn_t *nn, cl_kernel k, size_t n) {
   return run(nn, k, 1, &g, &l);
 }
 
+/* The 16-pixel variant of a kernel where the width allows (see nn.cl). */
+static int vec(int w) { return w % 16 ? 8 : 16; }
+
 static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act) {
-  K("nn_conv3");
-  int H = out.h, W = out.w;
+  int H = out.h, W = out.w, V = vec(W);
+  K(V == 16 ? "nn_conv3_16" : "nn_conv3");
   if (reel_cl_args(k, 15, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
                    REEL_ARG(w), REEL_ARG(woff), REEL_ARG(boff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(out.c), REEL_ARG(H),
                    REEL_ARG(W), REEL_ARG(act), REEL_ARG(nn->a.slope)))
     return -1;
-  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * out.c / 8);
+  return run3(nn, k, (size_t)W / V, (size_t)H, (size_t)nn->batch * out.c / 8);
 }
 
 static int pool(reel_nn_t *nn, view_t in, view_t out) {
@@ -462,7 +465,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
   int nb = nbands(Cin, Cout / 2, H), rows = (H + nb - 1) / nb;
   {
-    K("nn_conv3_dw");
+    K(vec(W) == 16 ? "nn_conv3_dw_16" : "nn_conv3_dw");
     if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
                      REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(Cin),
                      REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(rows),
