@@ -94,41 +94,41 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
   wt[((size_t)ci * Cout + co) * 9 + (8 - t)] = w[woff + i];
 }
 
-/* Weight gradient of a 3x3 convolution, partial over a band of rows:
- * part[band][co][ci][9] = sum over samples, the band's rows and all columns
- * of g[co](x, y) * in[ci](x + kx - 1, y + ky - 1). A work-item does two
- * output channels (co0, co0 + 1) of one input channel, V columns at a time:
- * each input vector feeds two FMAs (18 accumulators), which halves the loads
- * per FMA and the passes over the input planes. global: (Cin, Cout / 2, nband). */
+/* Weight gradient of a 3x3 convolution, partial over a band: band b is
+ * sample n = b / nby, rows (b % nby) * rows .. + rows; part[b][co][ci][9] =
+ * the sum over the band's pixels of g[co](x, y) * in[ci](x + kx - 1, y + ky - 1).
+ * A work-item does two output channels (co, co + 1) of one input channel, V
+ * columns at a time: 18 accumulators, each input vector feeding two FMAs.
+ * Bands are short (a few rows of every channel stay in cache while all the
+ * channel pairs use them: reading whole planes per pair made the kernel
+ * wait on memory). global: (Cin, Cout / 2, N * nby). */
 #define CONV3_DW(NAME, V)                                                                       \
   __kernel void NAME(__global const float *g, int g_ctot, int g_coff, int Cout,                 \
-                     __global const float *in, int in_ctot, int in_coff, int Cin, int N, int H, \
-                     int W, int rows, __global float *part) {                                   \
+                     __global const float *in, int in_ctot, int in_coff, int Cin, int nby,      \
+                     int H, int W, int rows, __global float *part) {                            \
     int ci = get_global_id(0), co = 2 * get_global_id(1), band = get_global_id(2);              \
     if (ci >= Cin || co >= Cout) return;                                                         \
-    int P = W + 16, y0 = band * rows, y1 = min(H, y0 + rows);                                    \
+    int n = band / nby, P = W + 16, y0 = (band - n * nby) * rows, y1 = min(H, y0 + rows);        \
     size_t ps = PLANE(H, P);                                                                     \
     VEC(V) s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;               \
     VEC(V) t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;               \
-    for (int n = 0; n < N; n++) {                                                                \
-      __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                             \
-      __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                          \
-      for (int y = y0; y < y1; y++) {                                                            \
-        __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;                              \
-        __global const float *r0 = ip + (size_t)y * P + 7;                                       \
-        __global const float *r1 = r0 + P, *r2 = r1 + P;                                         \
-        for (int x = 0; x < W; x += V) {                                                         \
-          VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x), v;                            \
-          v = VLOAD(V)(0, r0 + x); s0 = fma(d, v, s0); t0 = fma(e, v, t0);                       \
-          v = VLOAD(V)(0, r0 + x + 1); s1 = fma(d, v, s1); t1 = fma(e, v, t1);                   \
-          v = VLOAD(V)(0, r0 + x + 2); s2 = fma(d, v, s2); t2 = fma(e, v, t2);                   \
-          v = VLOAD(V)(0, r1 + x); s3 = fma(d, v, s3); t3 = fma(e, v, t3);                       \
-          v = VLOAD(V)(0, r1 + x + 1); s4 = fma(d, v, s4); t4 = fma(e, v, t4);                   \
-          v = VLOAD(V)(0, r1 + x + 2); s5 = fma(d, v, s5); t5 = fma(e, v, t5);                   \
-          v = VLOAD(V)(0, r2 + x); s6 = fma(d, v, s6); t6 = fma(e, v, t6);                       \
-          v = VLOAD(V)(0, r2 + x + 1); s7 = fma(d, v, s7); t7 = fma(e, v, t7);                   \
-          v = VLOAD(V)(0, r2 + x + 2); s8 = fma(d, v, s8); t8 = fma(e, v, t8);                   \
-        }                                                                                        \
+    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                               \
+    __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                            \
+    for (int y = y0; y < y1; y++) {                                                              \
+      __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;                                \
+      __global const float *r0 = ip + (size_t)y * P + 7;                                         \
+      __global const float *r1 = r0 + P, *r2 = r1 + P;                                           \
+      for (int x = 0; x < W; x += V) {                                                           \
+        VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x), v;                              \
+        v = VLOAD(V)(0, r0 + x); s0 = fma(d, v, s0); t0 = fma(e, v, t0);                         \
+        v = VLOAD(V)(0, r0 + x + 1); s1 = fma(d, v, s1); t1 = fma(e, v, t1);                     \
+        v = VLOAD(V)(0, r0 + x + 2); s2 = fma(d, v, s2); t2 = fma(e, v, t2);                     \
+        v = VLOAD(V)(0, r1 + x); s3 = fma(d, v, s3); t3 = fma(e, v, t3);                         \
+        v = VLOAD(V)(0, r1 + x + 1); s4 = fma(d, v, s4); t4 = fma(e, v, t4);                     \
+        v = VLOAD(V)(0, r1 + x + 2); s5 = fma(d, v, s5); t5 = fma(e, v, t5);                     \
+        v = VLOAD(V)(0, r2 + x); s6 = fma(d, v, s6); t6 = fma(e, v, t6);                         \
+        v = VLOAD(V)(0, r2 + x + 1); s7 = fma(d, v, s7); t7 = fma(e, v, t7);                     \
+        v = VLOAD(V)(0, r2 + x + 2); s8 = fma(d, v, s8); t8 = fma(e, v, t8);                     \
       }                                                                                          \
     }                                                                                            \
     __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;                      \
