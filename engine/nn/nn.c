@@ -130,13 +130,14 @@ const reel_nn_arch_t *reel_nn_arch(const reel_nn_t *nn) { return &nn->a; }
 
 /* Bands of rows for the weight-gradient reductions: enough work-items to
  * keep the device busy, a fixed function of the shapes (deterministic). */
-/* Rows per band of the 3x3 weight gradient (see nn_conv3_dw): 8 rows of
- * every channel of a 256-wide level fit a CPU's L2 cache (4 and 32 were no
- * faster); more where the band partials would pass 4M floats (large
- * networks, big batches). A fixed function of the shapes: the sums' order
- * is deterministic. */
-static int dw_rows(int n, int cin, int cout, int h) {
-  int r = 8;
+/* Rows per band of the 3x3 weight gradient (see nn_conv3_dw): about 2048
+ * pixels, so that a band of every channel fits a CPU's L2 cache (8 rows at
+ * width 256; 1024 and 4096 pixels were slower) and narrow levels still give
+ * each work-item enough columns; more where the band partials would pass 4M
+ * floats (large networks, big batches). A fixed function of the shapes: the
+ * sums' order is deterministic. */
+static int dw_rows(int n, int cin, int cout, int h, int w) {
+  int r = 2048 / w > 1 ? 2048 / w : 1;
   while (r < h && (double)n * ((h + r - 1) / r) * cin * (cout + 1) * 9 > 4e6) r *= 2;
   return r < h ? r : h;
 }
@@ -221,7 +222,7 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
       reel_nn_conv_info(a, i, &cv);
       int lev = i < 2 * L ? i / 2 : i < 2 * L + 2 ? L : i < 4 * L + 2 ? L - 1 - (i - 2 * L - 2) / 2 : 0;
       size_t f = (size_t)cv.cin * cv.cout * cv.k * cv.k;
-      int hl = h >> lev, r = dw_rows(batch, cv.cin, cv.cout, hl);
+      int hl = h >> lev, r = dw_rows(batch, cv.cin, cv.cout, hl, w >> lev);
       size_t bands = (size_t)(cv.k == 1 ? nbands(cv.cin + 1, cv.cout, hl) : batch * ((hl + r - 1) / r));
       size_t s = f > bands * (f + cv.cout) ? f : bands * (f + cv.cout);
       if (s > need) need = s;
@@ -474,7 +475,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   reel_nn_conv_info(&nn->a, idx, &c);
   if (act_bwd(nn, g, y)) return -1;
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
-  int rows = dw_rows(N, Cin, Cout, H), nby = (H + rows - 1) / rows, nb = N * nby;
+  int rows = dw_rows(N, Cin, Cout, H, W), nby = (H + rows - 1) / rows, nb = N * nby;
   {
     K(vec(W) == 16 ? "nn_conv3_dw_16" : "nn_conv3_dw");
     if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
