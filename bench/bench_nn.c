@@ -9,6 +9,7 @@
 #include "reel.h"
 #include "nn/nn.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -60,11 +61,18 @@ int main(int argc, char **argv) {
   }
   qsort(tf, R, sizeof *tf, cmp), qsort(ts, R, sizeof *ts, cmp);
   qsort(cf, R, sizeof *cf, cmp), qsort(cs, R, sizeof *cs, cmp);
+  /* the parameters after the steps, hashed: kernels that change only speed
+   * leave it as it is (FNV-1a over the bytes) */
+  uint64_t hash = 14695981039346656037ull;
+  if (reel_nn_get_params(nn, p)) goto fail;
+  for (size_t i = 0; i < np * sizeof *p; i++)
+    hash = (hash ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
   double ff = reel_nn_flops(nn, 0), fs = reel_nn_flops(nn, 1);
   printf("%s %d batch %d: forward median %.3f s min %.3f s (%.1f GFLOP/s at min, cpu %.3f s); "
-         "step median %.3f s min %.3f s (%.1f GFLOP/s at min, cpu %.3f s); loss %.6g\n",
+         "step median %.3f s min %.3f s (%.1f GFLOP/s at min, cpu %.3f s); loss %.6g; "
+         "params %016llx\n",
          size, T, B, tf[R / 2], tf[0], ff / tf[0] / 1e9, cf[R / 2], ts[R / 2], ts[0],
-         fs / ts[0] / 1e9, cs[R / 2], l);
+         fs / ts[0] / 1e9, cs[R / 2], l, (unsigned long long)hash);
   reel_nn_free(nn);
   free(p);
   free(x);
