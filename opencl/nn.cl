@@ -37,11 +37,13 @@ static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
  * work-item computes 8 output channels for V pixels of one row: 8
  * accumulators in registers, each input vector reused 8 times.
  * global: (W / V, H, N * Cout / 8). w: [Cout][Cin][3][3] at woff; bias at
- * boff (boff < 0: none). act: 0 none, 1 LeakyReLU(slope). */
+ * boff (boff < 0: none). act: 0 none, 1 LeakyReLU(slope), 2 (a data
+ * gradient) times LeakyReLU' of the view ay, the output whose gradient this is. */
 #define CONV3(NAME, V)                                                                          \
   __kernel void NAME(__global const float *in, int in_ctot, int in_coff, int Cin,               \
                      __global const float *w, int woff, int boff, __global float *out,          \
-                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope) { \
+                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope,  \
+                     __global const float *ay, int ay_ctot, int ay_coff) {                      \
     int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                      \
     int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;                                          \
     if (gx * V >= W) return;                                                                     \
@@ -68,10 +70,15 @@ static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
         CONV3_TAP(V, a4, 4); CONV3_TAP(V, a5, 5); CONV3_TAP(V, a6, 6); CONV3_TAP(V, a7, 7);      \
       }                                                                                          \
     }                                                                                            \
-    if (act) {                                                                                   \
+    if (act == 1) {                                                                              \
       a0 = lrelu##V(a0, slope); a1 = lrelu##V(a1, slope); a2 = lrelu##V(a2, slope);              \
       a3 = lrelu##V(a3, slope); a4 = lrelu##V(a4, slope); a5 = lrelu##V(a5, slope);              \
       a6 = lrelu##V(a6, slope); a7 = lrelu##V(a7, slope);                                        \
+    } else if (act == 2) {                                                                       \
+      __global const float *yp = PL(ay, n, cb * 8, ay_ctot, ay_coff, H, P) + AT(gx * V, y, P);   \
+      DACT(V, a0, yp); DACT(V, a1, yp + ps); DACT(V, a2, yp + 2 * ps); DACT(V, a3, yp + 3 * ps); \
+      DACT(V, a4, yp + 4 * ps); DACT(V, a5, yp + 5 * ps); DACT(V, a6, yp + 6 * ps);              \
+      DACT(V, a7, yp + 7 * ps);                                                                  \
     }                                                                                            \
     __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * V, y, P);        \
     VSTORE(V)(a0, 0, op); op += ps; VSTORE(V)(a1, 0, op); op += ps;                              \
@@ -79,6 +86,8 @@ static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
     VSTORE(V)(a4, 0, op); op += ps; VSTORE(V)(a5, 0, op); op += ps;                              \
     VSTORE(V)(a6, 0, op); op += ps; VSTORE(V)(a7, 0, op);                                        \
   }
+/* a *= LeakyReLU'(the layer output at yp), which has the sign of its input */
+#define DACT(V, a, yp) a = select(a * slope, a, VLOAD(V)(0, yp) > (VEC(V))0.0f)
 #define CONV3_TAP(V, acc, k)                                                          \
   acc = fma((VEC(V))q[(k) * ws], l,                                                   \
             fma((VEC(V))q[(k) * ws + 1], m, fma((VEC(V))q[(k) * ws + 2], h, acc)))
@@ -168,19 +177,6 @@ __kernel void nn_bias_grad(__global const float *g, int g_ctot, int g_coff, int 
   grad[goff + co] = ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7));
 }
 
-/* g *= LeakyReLU'(y), from the layer's output y (same sign as its input).
- * global: (W / 8, H, N * C). */
-__kernel void nn_act_bwd(__global float *g, int g_ctot, int g_coff, __global const float *y,
-                         int y_ctot, int y_coff, int C, int H, int W, float slope) {
-  int gx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
-  if (gx * 8 >= W) return;
-  int n = z / C, c = z - n * C, P = W + 16;
-  __global float *gp = PL(g, n, c, g_ctot, g_coff, H, P) + AT(gx * 8, yy, P);
-  float8 v = vload8(0, PL(y, n, c, y_ctot, y_coff, H, P) + AT(gx * 8, yy, P));
-  float8 d = vload8(0, gp);
-  vstore8(select(d * slope, d, v > (float8)0.0f), 0, gp);
-}
-
 /* Even and odd lanes of a float16; and two float8 interleaved. */
 #define EVEN16(v) (v).s02468ace
 #define ODD16(v) (v).s13579bdf
@@ -203,17 +199,22 @@ __kernel void nn_pool(__global const float *in, int in_ctot, int in_coff, __glob
 }
 
 /* Gradient of the pool: gin (2H, 2W) += g (H, W) / 4 at each of the four
- * pixels, 8 g pixels per work-item. global: (W / 8, H, N * C). */
+ * pixels, 8 g pixels per work-item; then, the sum being complete, gin *=
+ * LeakyReLU'(y) (y: the pooled layer's output). global: (W / 8, H, N * C). */
 __kernel void nn_pool_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
-                          int gi_ctot, int gi_coff, int C, int H, int W) {
-  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+                          int gi_ctot, int gi_coff, int C, int H, int W,
+                          __global const float *y, int y_ctot, int y_coff, float slope) {
+  int gx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
   if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Pi = 2 * W + 16;
-  float8 d = 0.25f * vload8(0, PL(g, n, c, g_ctot, g_coff, H, P) + AT(8 * gx, y, P));
+  float8 d = 0.25f * vload8(0, PL(g, n, c, g_ctot, g_coff, H, P) + AT(8 * gx, yy, P));
   float16 dd = zip8(d, d);
-  __global float *op = PL(gin, n, c, gi_ctot, gi_coff, 2 * H, Pi) + AT(16 * gx, 2 * y, Pi);
-  vstore16(vload16(0, op) + dd, 0, op);
-  vstore16(vload16(0, op + Pi) + dd, 0, op + Pi);
+  size_t o = PL((size_t)0, n, c, gi_ctot, gi_coff, 2 * H, Pi) + AT(16 * gx, 2 * yy, Pi);
+  size_t oy = PL((size_t)0, n, c, y_ctot, y_coff, 2 * H, Pi) + AT(16 * gx, 2 * yy, Pi);
+  for (int r = 0; r < 2; r++, o += Pi, oy += Pi) {
+    float16 v = vload16(0, gin + o) + dd;
+    vstore16(select(v * slope, v, vload16(0, y + oy) > (float16)0.0f), 0, gin + o);
+  }
 }
 
 /* Bilinear 2x upsampling with half-pixel centres (align_corners = false):
@@ -264,10 +265,12 @@ static inline float8 up_bwd_row(__global const float *r, int gx, int W) {
 
 /* Gradient of the upsampling: gin (H, W) = sum over the outputs that read
  * each input pixel (rows and columns 2i - 1 .. 2i + 2) of weight * g; the
- * halo supplies the zero rows and columns beyond the edges.
+ * halo supplies the zero rows and columns beyond the edges. Then gin *=
+ * LeakyReLU'(yin), yin being the upsampled layer's output.
  * global: (W / 8, H, N * C). */
 __kernel void nn_up_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
-                        int gi_ctot, int gi_coff, int C, int H, int W) {
+                        int gi_ctot, int gi_coff, int C, int H, int W,
+                        __global const float *yin, int y_ctot, int y_coff, float slope) {
   int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
   if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Po = 2 * W + 16;
@@ -277,6 +280,8 @@ __kernel void nn_up_bwd(__global const float *g, int g_ctot, int g_coff, __globa
   float wa = y ? 0.25f : 0.0f, wb = y ? 0.75f : 1.0f;
   float wc = y == H - 1 ? 1.0f : 0.75f, wd = y == H - 1 ? 0.0f : 0.25f;
   float8 s = ((wa * r0 + wb * r1) + wc * r2) + wd * r3;
+  float8 v = vload8(0, PL(yin, n, c, y_ctot, y_coff, H, P) + AT(8 * gx, y, P));
+  s = select(s * slope, s, v > (float8)0.0f);
   vstore8(s, 0, PL(gin, n, c, gi_ctot, gi_coff, H, P) + AT(8 * gx, y, P));
 }
 
@@ -314,9 +319,11 @@ __kernel void nn_head(__global const float *h, int Cin, __global const float *w,
 }
 
 /* Data gradient of the head: gh[ci] = sum over co of w[co][ci] * gr[co],
- * where gr[co] is gy at the channel co feeds. global: (W / 8, H, N). */
+ * where gr[co] is gy at the channel co feeds, times LeakyReLU'(h[ci]) (h:
+ * the head's input, the last convolution's output). global: (W / 8, H, N). */
 __kernel void nn_head_bwd(__global const float *gy, __global const float *w, int woff, int Cin,
-                          int out_ch, __global float *gh, int H, int W) {
+                          int out_ch, __global float *gh, int H, int W, __global const float *h,
+                          float slope) {
   int gx = get_global_id(0), yy = get_global_id(1), n = get_global_id(2);
   if (gx * 8 >= W) return;
   int P = W + 16, c0 = out_ch > 2 ? 0 : 1;
@@ -325,9 +332,11 @@ __kernel void nn_head_bwd(__global const float *gy, __global const float *w, int
   float8 g0 = vload8(0, gp), g1 = vload8(0, gp + ps);
   float8 g2 = out_ch > 2 ? vload8(0, gp + 2 * ps) : (float8)0.0f;
   __global float *hp = PL(gh, n, 0, Cin, 0, H, P) + at;
+  __global const float *vp = PL(h, n, 0, Cin, 0, H, P) + at;
   for (int ci = 0; ci < Cin; ci++) {
     float8 s = (float8)w[woff + ci] * g0 + (float8)w[woff + Cin + ci] * g1;
     if (out_ch > 2) s = fma((float8)w[woff + 2 * Cin + ci], g2, s);
+    s = select(s * slope, s, vload8(0, vp + ci * ps) > (float8)0.0f);
     vstore8(s, 0, hp + ci * ps);
   }
 }

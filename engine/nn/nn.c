@@ -371,13 +371,17 @@ static int run1(reel_nn_t *nn, cl_kernel k, size_t n) {
 /* The 16-pixel variant of a kernel where the width allows (see nn.cl). */
 static int vec(int w) { return w % 16 ? 8 : 16; }
 
-static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act) {
+/* act: 0 none, 1 LeakyReLU, 2 times LeakyReLU'(ay) (see nn_conv3). */
+static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act,
+                 view_t ay) {
   int H = out.h, W = out.w, V = vec(W);
   K(V == 16 ? "nn_conv3_16" : "nn_conv3");
-  if (reel_cl_args(k, 15, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
+  if (!ay.m) ay = out; /* unread */
+  if (reel_cl_args(k, 18, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
                    REEL_ARG(w), REEL_ARG(woff), REEL_ARG(boff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(out.c), REEL_ARG(H),
-                   REEL_ARG(W), REEL_ARG(act), REEL_ARG(nn->a.slope)))
+                   REEL_ARG(W), REEL_ARG(act), REEL_ARG(nn->a.slope), REEL_ARG(ay.m),
+                   REEL_ARG(ay.ctot), REEL_ARG(ay.coff)))
     return -1;
   return run3(nn, k, (size_t)W / V, (size_t)H, (size_t)nn->batch * out.c / 8);
 }
@@ -400,6 +404,8 @@ static int up(reel_nn_t *nn, view_t in, view_t out) {
   return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
+#define NONE ((view_t){0})
+
 int reel_nn_forward(reel_nn_t *nn) {
   nn->seq = 0;
   int L = nn->a.levels;
@@ -408,22 +414,22 @@ int reel_nn_forward(reel_nn_t *nn) {
   for (int l = 0; l < L; l++) {
     reel_nn_conv_info(&nn->a, ci++, &c);
     if (conv3(nn, l ? nn->pool[l - 1] : nn->x, nn->params, (int)c.w_off, (int)c.b_off, nn->ea[l],
-              1))
+              1, NONE))
       return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->ea[l], nn->params, (int)c.w_off, (int)c.b_off, nn->skip[l], 1)) return -1;
+    if (conv3(nn, nn->ea[l], nn->params, (int)c.w_off, (int)c.b_off, nn->skip[l], 1, NONE)) return -1;
     if (pool(nn, nn->skip[l], nn->pool[l])) return -1;
   }
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->pool[L - 1], nn->params, (int)c.w_off, (int)c.b_off, nn->ba, 1)) return -1;
+  if (conv3(nn, nn->pool[L - 1], nn->params, (int)c.w_off, (int)c.b_off, nn->ba, 1, NONE)) return -1;
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->ba, nn->params, (int)c.w_off, (int)c.b_off, nn->bb, 1)) return -1;
+  if (conv3(nn, nn->ba, nn->params, (int)c.w_off, (int)c.b_off, nn->bb, 1, NONE)) return -1;
   for (int l = L - 1; l >= 0; l--) {
     if (up(nn, l == L - 1 ? nn->bb : nn->db[l + 1], nn->up[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->cat[l], nn->params, (int)c.w_off, (int)c.b_off, nn->da[l], 1)) return -1;
+    if (conv3(nn, nn->cat[l], nn->params, (int)c.w_off, (int)c.b_off, nn->da[l], 1, NONE)) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->da[l], nn->params, (int)c.w_off, (int)c.b_off, nn->db[l], 1)) return -1;
+    if (conv3(nn, nn->da[l], nn->params, (int)c.w_off, (int)c.b_off, nn->db[l], 1, NONE)) return -1;
   }
   reel_nn_conv_info(&nn->a, ci, &c);
   K("nn_head");
@@ -457,23 +463,16 @@ int reel_nn_loss(reel_nn_t *nn, int type, float eps, double *value) {
   return 0;
 }
 
-static int act_bwd(reel_nn_t *nn, view_t g, view_t y) {
-  K("nn_act_bwd");
-  int C = g.c, H = g.h, W = g.w;
-  if (reel_cl_args(k, 10, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(y.m),
-                   REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
-                   REEL_ARG(nn->a.slope)))
-    return -1;
-  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
-}
-
-/* Backward through one 3x3 convolution + LeakyReLU whose output is y with
- * gradient g (overwritten by g * act'), input in; writes the weight and bias
- * gradients and, when gin.m, the input gradient. */
-static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view_t gin) {
+/* Backward through one 3x3 convolution + LeakyReLU: g is the gradient
+ * at the activation's input (the producer of g applied LeakyReLU'), in the
+ * convolution's input; writes the weight and bias gradients and, when gin.m,
+ * the input gradient, times LeakyReLU'(yin) when yin.m (in = yin is the
+ * previous layer's activation and gin has no other contributions). Each
+ * LeakyReLU' is thus applied by the kernel that completes a gradient, not
+ * by a pass of its own. */
+static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t g, view_t gin, view_t yin) {
   reel_nn_conv_t c;
   reel_nn_conv_info(&nn->a, idx, &c);
-  if (act_bwd(nn, g, y)) return -1;
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
   int rows = dw_rows(N, Cin, Cout, H, W), nby = (H + rows - 1) / rows, nb = N * nby;
   {
@@ -516,25 +515,29 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   view_t g2 = g;
   g2.c = Cout;
   nn->tag = "/dx";
-  int rc = conv3(nn, g2, nn->scratch, 0, -1, gin, 0);
+  int rc = conv3(nn, g2, nn->scratch, 0, -1, gin, yin.m ? 2 : 0, yin);
   nn->tag = NULL;
   return rc;
 }
 
-static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin) {
+/* gin += pool'(g), then gin *= LeakyReLU'(y). */
+static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin, view_t y) {
   K("nn_pool_bwd");
   int C = g.c, H = g.h, W = g.w;
-  if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
-                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
+                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(y.m), REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(nn->a.slope)))
     return -1;
   return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
-static int up_bwd(reel_nn_t *nn, view_t g, view_t gin) {
+/* gin = up'(g) * LeakyReLU'(y). */
+static int up_bwd(reel_nn_t *nn, view_t g, view_t gin, view_t y) {
   K("nn_up_bwd");
   int C = gin.c, H = gin.h, W = gin.w;
-  if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
-                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
+                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(y.m), REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(nn->a.slope)))
     return -1;
   return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
@@ -562,8 +565,9 @@ static int head_bwd(reel_nn_t *nn) {
     if (run1(nn, k, (size_t)oc * (Cin + 1))) return -1;
   }
   K("nn_head_bwd");
-  if (reel_cl_args(k, 8, REEL_ARG(nn->gy.m), REEL_ARG(nn->params), REEL_ARG(woff), REEL_ARG(Cin),
-                   REEL_ARG(oc), REEL_ARG(nn->gdb[0].m), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 10, REEL_ARG(nn->gy.m), REEL_ARG(nn->params), REEL_ARG(woff),
+                   REEL_ARG(Cin), REEL_ARG(oc), REEL_ARG(nn->gdb[0].m), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(nn->db[0].m), REEL_ARG(nn->a.slope)))
     return -1;
   return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)N);
 }
@@ -577,19 +581,21 @@ int reel_nn_backward(reel_nn_t *nn) {
   /* decoder, shallowest level first (the reverse of the forward order) */
   for (int l = 0; l < L; l++) {
     int ia = 2 * L + 2 + 2 * (L - 1 - l);
-    if (conv3_bwd(nn, ia + 1, nn->da[l], nn->db[l], nn->gdb[l], nn->gda[l])) return -1;
-    if (conv3_bwd(nn, ia, nn->cat[l], nn->da[l], nn->gda[l], nn->gcat[l])) return -1;
+    if (conv3_bwd(nn, ia + 1, nn->da[l], nn->gdb[l], nn->gda[l], nn->da[l])) return -1;
+    /* gcat: the upsampling's part and the skip's, which the pool adds to */
+    if (conv3_bwd(nn, ia, nn->cat[l], nn->gda[l], nn->gcat[l], none)) return -1;
     view_t gup = sub(nn->gcat[l], 0, nn->a.width[l + 1]);
-    if (up_bwd(nn, gup, l == L - 1 ? nn->gbb : nn->gdb[l + 1])) return -1;
+    if (up_bwd(nn, gup, l == L - 1 ? nn->gbb : nn->gdb[l + 1], l == L - 1 ? nn->bb : nn->db[l + 1]))
+      return -1;
   }
-  if (conv3_bwd(nn, 2 * L + 1, nn->ba, nn->bb, nn->gbb, nn->gba)) return -1;
-  if (conv3_bwd(nn, 2 * L, nn->pool[L - 1], nn->ba, nn->gba, nn->gpool[L - 1])) return -1;
+  if (conv3_bwd(nn, 2 * L + 1, nn->ba, nn->gbb, nn->gba, nn->ba)) return -1;
+  if (conv3_bwd(nn, 2 * L, nn->pool[L - 1], nn->gba, nn->gpool[L - 1], none)) return -1;
   for (int l = L - 1; l >= 0; l--) {
     /* the skip's gradient (from the decoder, in gcat) plus the pool's */
-    if (pool_bwd(nn, nn->gpool[l], nn->gskip[l])) return -1;
-    if (conv3_bwd(nn, 2 * l + 1, nn->ea[l], nn->skip[l], nn->gskip[l], nn->gea[l])) return -1;
-    if (conv3_bwd(nn, 2 * l, l ? nn->pool[l - 1] : nn->x, nn->ea[l], nn->gea[l],
-                  l ? nn->gpool[l - 1] : none))
+    if (pool_bwd(nn, nn->gpool[l], nn->gskip[l], nn->skip[l])) return -1;
+    if (conv3_bwd(nn, 2 * l + 1, nn->ea[l], nn->gskip[l], nn->gea[l], nn->ea[l])) return -1;
+    if (conv3_bwd(nn, 2 * l, l ? nn->pool[l - 1] : nn->x, nn->gea[l],
+                  l ? nn->gpool[l - 1] : none, none))
       return -1;
   }
   return 0;
