@@ -104,13 +104,31 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
 }
 
 /* Weight gradient of a 3x3 convolution, partial over a band: band b is
- * sample n = b / nby, rows (b % nby) * rows .. + rows; part[b][co][ci][9] =
- * the sum over the band's pixels of g[co](x, y) * in[ci](x + kx - 1, y + ky - 1).
- * A work-item does two output channels (co, co + 1) of one input channel, V
- * columns at a time: 18 accumulators, each input vector feeding two FMAs.
- * Bands are short (a few rows of every channel stay in cache while all the
- * channel pairs use them: reading whole planes per pair made the kernel
+ * sample n = b / nby, rows (b % nby) * rows .. + rows (an even count);
+ * part[b][co][ci][9] = the sum over the band's pixels of
+ * g[co](x, y) * in[ci](x + kx - 1, y + ky - 1). A work-item does two output
+ * channels (co, co + 1) of one input channel, two g rows and V columns at a
+ * time: 18 accumulators; the four input rows' shifted vectors feed up to
+ * four FMAs each (16 loads per 36 FMAs, where one row at a time took 11 per
+ * 18). Bands are short (a few rows of every channel stay in cache while all
+ * the channel pairs use them: reading whole planes per pair made the kernel
  * wait on memory). global: (Cin, Cout / 2, N * nby). */
+/* Input row r (3 shifted vectors) against g row y (taps a, b, c of the row
+ * above: ky = 0) and/or g row y + 1 (taps a2, b2, c2). */
+#define DW_FMA(s, t, g0, g1, v) s = fma(g0, v, s); t = fma(g1, v, t)
+#define DW_ROW0(V, r, a, b, c)                                                       \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, d, e, v);                               \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, d, e, v);                           \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, d, e, v)
+#define DW_ROW3(V, r, a, b, c)                                                       \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, f, h, v);                               \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, f, h, v);                           \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, f, h, v)
+#define DW_ROW2(V, r, a, b, c, a2, b2, c2)                                           \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, d, e, v); DW_FMA(s##a2, t##a2, f, h, v); \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, d, e, v);                           \
+  DW_FMA(s##b2, t##b2, f, h, v);                                                     \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, d, e, v); DW_FMA(s##c2, t##c2, f, h, v)
 #define CONV3_DW(NAME, V)                                                                       \
   __kernel void NAME(__global const float *g, int g_ctot, int g_coff, int Cout,                 \
                      __global const float *in, int in_ctot, int in_coff, int Cin, int nby,      \
@@ -123,21 +141,18 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
     VEC(V) t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;               \
     __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                               \
     __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                            \
-    for (int y = y0; y < y1; y++) {                                                              \
+    for (int y = y0; y < y1; y += 2) {                                                           \
       __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;                                \
       __global const float *r0 = ip + (size_t)y * P + 7;                                         \
-      __global const float *r1 = r0 + P, *r2 = r1 + P;                                           \
+      __global const float *r1 = r0 + P, *r2 = r1 + P, *r3 = r2 + P;                             \
       for (int x = 0; x < W; x += V) {                                                           \
-        VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x), v;                              \
-        v = VLOAD(V)(0, r0 + x); s0 = fma(d, v, s0); t0 = fma(e, v, t0);                         \
-        v = VLOAD(V)(0, r0 + x + 1); s1 = fma(d, v, s1); t1 = fma(e, v, t1);                     \
-        v = VLOAD(V)(0, r0 + x + 2); s2 = fma(d, v, s2); t2 = fma(e, v, t2);                     \
-        v = VLOAD(V)(0, r1 + x); s3 = fma(d, v, s3); t3 = fma(e, v, t3);                         \
-        v = VLOAD(V)(0, r1 + x + 1); s4 = fma(d, v, s4); t4 = fma(e, v, t4);                     \
-        v = VLOAD(V)(0, r1 + x + 2); s5 = fma(d, v, s5); t5 = fma(e, v, t5);                     \
-        v = VLOAD(V)(0, r2 + x); s6 = fma(d, v, s6); t6 = fma(e, v, t6);                         \
-        v = VLOAD(V)(0, r2 + x + 1); s7 = fma(d, v, s7); t7 = fma(e, v, t7);                     \
-        v = VLOAD(V)(0, r2 + x + 2); s8 = fma(d, v, s8); t8 = fma(e, v, t8);                     \
+        /* g rows y (d, e: channels co, co + 1) and y + 1 (f, h) */                              \
+        VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x);                                 \
+        VEC(V) f = VLOAD(V)(0, gr + P + x), h = VLOAD(V)(0, hr + P + x), v;                      \
+        DW_ROW0(V, r0, 0, 1, 2);                                                                 \
+        DW_ROW2(V, r1, 3, 4, 5, 0, 1, 2);                                                        \
+        DW_ROW2(V, r2, 6, 7, 8, 3, 4, 5);                                                        \
+        DW_ROW3(V, r3, 6, 7, 8);                                                                 \
       }                                                                                          \
     }                                                                                            \
     __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;                      \

@@ -137,7 +137,7 @@ const reel_nn_arch_t *reel_nn_arch(const reel_nn_t *nn) { return &nn->a; }
  * floats (large networks, big batches). A fixed function of the shapes: the
  * sums' order is deterministic. */
 static int dw_rows(int n, int cin, int cout, int h, int w) {
-  int r = 2048 / w > 1 ? 2048 / w : 1;
+  int r = 2048 / w > 2 ? 2048 / w & ~1 : 2; /* even: the kernel takes rows in pairs */
   while (r < h && (double)n * ((h + r - 1) / r) * cin * (cout + 1) * 9 > 4e6) r *= 2;
   return r < h ? r : h;
 }
