@@ -106,7 +106,9 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
 /* Weight gradient of a 3x3 convolution, partial over a band: band b is
  * sample n = b / nby, rows (b % nby) * rows .. + rows (an even count);
  * part[b][co][ci][9] = the sum over the band's pixels of
- * g[co](x, y) * in[ci](x + kx - 1, y + ky - 1). A work-item does two output
+ * g[co](x, y) * in[ci](x + kx - 1, y + ky - 1), followed by the bias
+ * gradient's part[b][co] = the sum of g[co] (the weights' layout in the
+ * parameters: nn_sum_bands writes both). A work-item does two output
  * channels (co, co + 1) of one input channel, two g rows and V columns at a
  * time: 18 accumulators; the four input rows' shifted vectors feed up to
  * four FMAs each (16 loads per 36 FMAs, where one row at a time took 11 per
@@ -139,6 +141,7 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
     size_t ps = PLANE(H, P);                                                                     \
     VEC(V) s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;               \
     VEC(V) t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;               \
+    VEC(V) sb = 0, tb = 0; /* bias sums, by the ci = 0 work-items */                             \
     __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                               \
     __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                            \
     for (int y = y0; y < y1; y += 2) {                                                           \
@@ -153,9 +156,13 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
         DW_ROW2(V, r1, 3, 4, 5, 0, 1, 2);                                                        \
         DW_ROW2(V, r2, 6, 7, 8, 3, 4, 5);                                                        \
         DW_ROW3(V, r3, 6, 7, 8);                                                                 \
+        if (ci == 0) sb += d + f, tb += e + h;                                                   \
       }                                                                                          \
     }                                                                                            \
-    __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;                      \
+    size_t nw = (size_t)Cout * Cin * 9;                                                          \
+    __global float *o = part + band * (nw + Cout) + ((size_t)co * Cin + ci) * 9;                 \
+    if (ci == 0) part[band * (nw + Cout) + nw + co] = hsum##V(sb);                               \
+    if (ci == 0) part[band * (nw + Cout) + nw + co + 1] = hsum##V(tb);                           \
     o[0] = hsum##V(s0); o[1] = hsum##V(s1); o[2] = hsum##V(s2); o[3] = hsum##V(s3);              \
     o[4] = hsum##V(s4); o[5] = hsum##V(s5); o[6] = hsum##V(s6); o[7] = hsum##V(s7);              \
     o[8] = hsum##V(s8);                                                                          \
@@ -175,21 +182,6 @@ __kernel void nn_sum_bands(__global const float *part, int n, int nband, __globa
   float s = 0.0f;
   for (int b = 0; b < nband; b++) s += part[(size_t)b * n + i];
   grad[goff + i] = s;
-}
-
-/* Bias gradient: grad[goff + co] = sum of g[co] over samples and pixels. global: Cout. */
-__kernel void nn_bias_grad(__global const float *g, int g_ctot, int g_coff, int Cout, int N,
-                           int H, int W, __global float *grad, int goff) {
-  int co = get_global_id(0);
-  if (co >= Cout) return;
-  int P = W + 16;
-  float8 s = 0;
-  for (int n = 0; n < N; n++) {
-    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x += 8) s += vload8(0, gp + AT(x, y, P));
-  }
-  grad[goff + co] = ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7));
 }
 
 /* Even and odd lanes of a float16; and two float8 interleaved. */

@@ -487,20 +487,11 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t g, view_t gin, vi
   }
   {
     K("nn_sum_bands");
-    int n = Cout * Cin * 9, goff = (int)c.w_off;
+    int n = Cout * Cin * 9 + Cout, goff = (int)c.w_off; /* weights, then the bias */
     if (reel_cl_args(k, 5, REEL_ARG(nn->scratch), REEL_ARG(n), REEL_ARG(nb), REEL_ARG(nn->grads),
                      REEL_ARG(goff)))
       return -1;
     if (run1(nn, k, (size_t)n)) return -1;
-  }
-  {
-    K("nn_bias_grad");
-    int goff = (int)c.b_off;
-    if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
-                     REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(nn->grads), REEL_ARG(goff)))
-      return -1;
-    size_t gs = (size_t)Cout, ls = 1;
-    if (run(nn, k, 1, &gs, &ls)) return -1;
   }
   if (!gin.m) return 0;
   {
