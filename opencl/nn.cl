@@ -25,7 +25,8 @@ static inline float hsum8(float8 v) {
 static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
 
 /* Kernels written once for V = 8 and V = 16 pixels per work-item (floatV
- * vectors): the 16-wide variants run where the width allows (W % 16 == 0).
+ * vectors): on a CPU the 16-wide variants run where the width allows
+ * (W % 16 == 0; for the convolution, 32 pixels where W % 32 == 0).
  * On a CPU with AVX-512 a float16 is one register, so each broadcast weight
  * load feeds twice the multiply-adds (the load ports, not the FMA units,
  * limit the 8-wide loops); elsewhere it is two registers sharing the load. */
@@ -93,6 +94,72 @@ static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
             fma((VEC(V))q[(k) * ws + 1], m, fma((VEC(V))q[(k) * ws + 2], h, acc)))
 CONV3(nn_conv3, 8)
 CONV3(nn_conv3_16, 16)
+
+/* The same for 2V pixels of a row as two vectors (lo, hi): each broadcast
+ * weight, loaded once, feeds both, so the loads per multiply-add drop from
+ * 9/8 to 5/8 and the FMA units, not the load ports, set the pace (16
+ * accumulators: 32 registers of AVX-512 hold them with the 6 input vectors).
+ * global: (W / 2V, H, N * Cout / 8). */
+#define CONV3X2(NAME, V)                                                                        \
+  __kernel void NAME(__global const float *in, int in_ctot, int in_coff, int Cin,               \
+                     __global const float *w, int woff, int boff, __global float *out,          \
+                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope,  \
+                     __global const float *ay, int ay_ctot, int ay_coff) {                      \
+    int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                      \
+    int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;                                          \
+    if (gx * 2 * V >= W) return;                                                                 \
+    int P = W + 16;                                                                              \
+    size_t ps = PLANE(H, P);                                                                     \
+    __global const float *ip =                                                                   \
+        PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * 2 * V + 7;                   \
+    __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;                            \
+    size_t ws = (size_t)Cin * 9; /* stride between output channels */                            \
+    VEC(V) a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;                       \
+    if (boff >= 0) {                                                                             \
+      __global const float *bp = w + boff + cb * 8;                                              \
+      a0 = (VEC(V))bp[0]; a1 = (VEC(V))bp[1]; a2 = (VEC(V))bp[2]; a3 = (VEC(V))bp[3];            \
+      a4 = (VEC(V))bp[4]; a5 = (VEC(V))bp[5]; a6 = (VEC(V))bp[6]; a7 = (VEC(V))bp[7];            \
+    } else {                                                                                     \
+      a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (VEC(V))0.0f;                                      \
+    }                                                                                            \
+    b0 = a0; b1 = a1; b2 = a2; b3 = a3; b4 = a4; b5 = a5; b6 = a6; b7 = a7;                      \
+    for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {                                        \
+      for (int ky = 0; ky < 3; ky++) {                                                           \
+        __global const float *r = ip + ky * P;                                                   \
+        VEC(V) l = VLOAD(V)(0, r), m = VLOAD(V)(0, r + 1), h = VLOAD(V)(0, r + 2);               \
+        VEC(V) l2 = VLOAD(V)(0, r + V), m2 = VLOAD(V)(0, r + V + 1), h2 = VLOAD(V)(0, r + V + 2); \
+        __global const float *q = wp + ky * 3;                                                   \
+        CONV3X2_TAP(V, a0, b0, 0); CONV3X2_TAP(V, a1, b1, 1); CONV3X2_TAP(V, a2, b2, 2);         \
+        CONV3X2_TAP(V, a3, b3, 3); CONV3X2_TAP(V, a4, b4, 4); CONV3X2_TAP(V, a5, b5, 5);         \
+        CONV3X2_TAP(V, a6, b6, 6); CONV3X2_TAP(V, a7, b7, 7);                                    \
+      }                                                                                          \
+    }                                                                                            \
+    __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * 2 * V, y, P);    \
+    __global const float *yp = PL(ay, n, cb * 8, ay_ctot, ay_coff, H, P) + AT(gx * 2 * V, y, P); \
+    CONV3X2_ST(V, a0, b0); CONV3X2_ST(V, a1, b1); CONV3X2_ST(V, a2, b2);                         \
+    CONV3X2_ST(V, a3, b3); CONV3X2_ST(V, a4, b4); CONV3X2_ST(V, a5, b5);                         \
+    CONV3X2_ST(V, a6, b6); CONV3X2_ST(V, a7, b7);                                                \
+  }
+#define CONV3X2_TAP(V, acc, bcc, k)                                                   \
+  {                                                                                   \
+    VEC(V) w0 = (VEC(V))q[(k) * ws], w1 = (VEC(V))q[(k) * ws + 1],                    \
+           w2 = (VEC(V))q[(k) * ws + 2];                                              \
+    acc = fma(w0, l, fma(w1, m, fma(w2, h, acc)));                                    \
+    bcc = fma(w0, l2, fma(w1, m2, fma(w2, h2, bcc)));                                 \
+  }
+#define CONV3X2_ST(V, acc, bcc)                                                       \
+  if (act == 1) {                                                                     \
+    acc = lrelu##V(acc, slope);                                                       \
+    bcc = lrelu##V(bcc, slope);                                                       \
+  } else if (act == 2) {                                                              \
+    DACT(V, acc, yp);                                                                 \
+    DACT(V, bcc, yp + V);                                                             \
+  }                                                                                   \
+  VSTORE(V)(acc, 0, op);                                                              \
+  VSTORE(V)(bcc, 0, op + V);                                                          \
+  op += ps;                                                                           \
+  yp += ps
+CONV3X2(nn_conv3_32, 16)
 
 /* Weights for the data gradient of a 3x3 convolution: the transposed,
  * 180-degree rotated kernel, wt[ci][co][8 - t] = w[co][ci][t]. global: Cout * Cin * 9. */

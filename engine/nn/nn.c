@@ -27,6 +27,7 @@ struct reel_nn {
   int batch, h, w, train;
   size_t np;
   int nconv;
+  int cpu; /* the device is a CPU: wider vectors per work-item (vec) */
   cl_mem params, grads, am, av, scratch;
   size_t scratch_bytes;
   cl_mem bufs[64];
@@ -176,6 +177,9 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
   nn->train = train;
   nn->np = reel_nn_nparams(a);
   nn->nconv = reel_nn_nconv(a);
+  cl_device_type type = 0;
+  clGetDeviceInfo(reel_cl_device(cl), CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  nn->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
   int L = a->levels;
   const int *c = a->width;
   size_t pb = nn->np * sizeof(float);
@@ -368,14 +372,17 @@ static int run1(reel_nn_t *nn, cl_kernel k, size_t n) {
   return run(nn, k, 1, &g, &l);
 }
 
-/* The 16-pixel variant of a kernel where the width allows (see nn.cl). */
-static int vec(int w) { return w % 16 ? 8 : 16; }
+/* Pixels per work-item along a row (see nn.cl): on a CPU the wide variants
+ * where the width allows; elsewhere (GPUs) 8, which keeps the registers per
+ * work-item that the kernels were designed with. */
+static int vec(const reel_nn_t *nn, int w) { return nn->cpu && w % 16 == 0 ? 16 : 8; }
+static int conv_px(const reel_nn_t *nn, int w) { return nn->cpu && w % 32 == 0 ? 32 : vec(nn, w); }
 
 /* act: 0 none, 1 LeakyReLU, 2 times LeakyReLU'(ay) (see nn_conv3). */
 static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act,
                  view_t ay) {
-  int H = out.h, W = out.w, V = vec(W);
-  K(V == 16 ? "nn_conv3_16" : "nn_conv3");
+  int H = out.h, W = out.w, V = conv_px(nn, W);
+  K(V == 32 ? "nn_conv3_32" : V == 16 ? "nn_conv3_16" : "nn_conv3");
   if (!ay.m) ay = out; /* unread */
   if (reel_cl_args(k, 18, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
                    REEL_ARG(w), REEL_ARG(woff), REEL_ARG(boff), REEL_ARG(out.m),
@@ -476,7 +483,7 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t g, view_t gin, vi
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
   int rows = dw_rows(N, Cin, Cout, H, W), nby = (H + rows - 1) / rows, nb = N * nby;
   {
-    K(vec(W) == 16 ? "nn_conv3_dw_16" : "nn_conv3_dw");
+    K(vec(nn, W) == 16 ? "nn_conv3_dw_16" : "nn_conv3_dw");
     if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
                      REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(Cin),
                      REEL_ARG(nby), REEL_ARG(H), REEL_ARG(W), REEL_ARG(rows),
