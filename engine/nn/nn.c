@@ -129,8 +129,6 @@ void reel_nn_free(reel_nn_t *nn) {
 
 const reel_nn_arch_t *reel_nn_arch(const reel_nn_t *nn) { return &nn->a; }
 
-/* Bands of rows for the weight-gradient reductions: enough work-items to
- * keep the device busy, a fixed function of the shapes (deterministic). */
 /* Rows per band of the 3x3 weight gradient (see nn_conv3_dw): about 2048
  * pixels, so that a band of every channel fits a CPU's L2 cache (8 rows at
  * width 256; 1024 and 4096 pixels were slower) and narrow levels still give
@@ -143,6 +141,8 @@ static int dw_rows(int n, int cin, int cout, int h, int w) {
   return r < h ? r : h;
 }
 
+/* Bands of rows for the head's weight-gradient reduction: enough work-items
+ * to keep the device busy, a fixed function of the shapes (deterministic). */
 static int nbands(int cin, int cout, int h) {
   int items = cin * cout, b = 1;
   while (items * b < 256 && b * 2 <= h && b < 64) b *= 2;
@@ -227,7 +227,8 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
       int lev = i < 2 * L ? i / 2 : i < 2 * L + 2 ? L : i < 4 * L + 2 ? L - 1 - (i - 2 * L - 2) / 2 : 0;
       size_t f = (size_t)cv.cin * cv.cout * cv.k * cv.k;
       int hl = h >> lev, r = dw_rows(batch, cv.cin, cv.cout, hl, w >> lev);
-      size_t bands = (size_t)(cv.k == 1 ? nbands(cv.cin + 1, cv.cout, hl) : batch * ((hl + r - 1) / r));
+      size_t bands =
+          (size_t)(cv.k == 1 ? nbands(cv.cin + 1, cv.cout, hl) : batch * ((hl + r - 1) / r));
       size_t s = f > bands * (f + cv.cout) ? f : bands * (f + cv.cout);
       if (s > need) need = s;
     }
@@ -413,6 +414,11 @@ static int up(reel_nn_t *nn, view_t in, view_t out) {
 
 #define NONE ((view_t){0})
 
+/* A forward 3x3 convolution + LeakyReLU with the parameters of c. */
+static int conv3_fwd(reel_nn_t *nn, view_t in, const reel_nn_conv_t *c, view_t out) {
+  return conv3(nn, in, nn->params, (int)c->w_off, (int)c->b_off, out, 1, NONE);
+}
+
 int reel_nn_forward(reel_nn_t *nn) {
   nn->seq = 0;
   int L = nn->a.levels;
@@ -420,23 +426,21 @@ int reel_nn_forward(reel_nn_t *nn) {
   int ci = 0;
   for (int l = 0; l < L; l++) {
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, l ? nn->pool[l - 1] : nn->x, nn->params, (int)c.w_off, (int)c.b_off, nn->ea[l],
-              1, NONE))
-      return -1;
+    if (conv3_fwd(nn, l ? nn->pool[l - 1] : nn->x, &c, nn->ea[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->ea[l], nn->params, (int)c.w_off, (int)c.b_off, nn->skip[l], 1, NONE)) return -1;
+    if (conv3_fwd(nn, nn->ea[l], &c, nn->skip[l])) return -1;
     if (pool(nn, nn->skip[l], nn->pool[l])) return -1;
   }
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->pool[L - 1], nn->params, (int)c.w_off, (int)c.b_off, nn->ba, 1, NONE)) return -1;
+  if (conv3_fwd(nn, nn->pool[L - 1], &c, nn->ba)) return -1;
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->ba, nn->params, (int)c.w_off, (int)c.b_off, nn->bb, 1, NONE)) return -1;
+  if (conv3_fwd(nn, nn->ba, &c, nn->bb)) return -1;
   for (int l = L - 1; l >= 0; l--) {
     if (up(nn, l == L - 1 ? nn->bb : nn->db[l + 1], nn->up[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->cat[l], nn->params, (int)c.w_off, (int)c.b_off, nn->da[l], 1, NONE)) return -1;
+    if (conv3_fwd(nn, nn->cat[l], &c, nn->da[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->da[l], nn->params, (int)c.w_off, (int)c.b_off, nn->db[l], 1, NONE)) return -1;
+    if (conv3_fwd(nn, nn->da[l], &c, nn->db[l])) return -1;
   }
   reel_nn_conv_info(&nn->a, ci, &c);
   K("nn_head");
