@@ -18,52 +18,148 @@
 #define AT(x, y, P) ((size_t)((y) + 1) * (size_t)(P) + (size_t)(x) + 8)
 
 static inline float8 lrelu8(float8 v, float s) { return select(v * s, v, v > (float8)0.0f); }
+static inline float16 lrelu16(float16 v, float s) { return select(v * s, v, v > (float16)0.0f); }
+static inline float hsum8(float8 v) {
+  return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+}
+static inline float hsum16(float16 v) { return hsum8(v.lo + v.hi); }
+
+/* Kernels written once for V = 8 and V = 16 pixels per work-item (floatV
+ * vectors): on a CPU the 16-wide variants run where the width allows
+ * (W % 16 == 0; for the convolution, 32 pixels where W % 32 == 0).
+ * On a CPU with AVX-512 a float16 is one register, so each broadcast weight
+ * load feeds twice the multiply-adds (the load ports, not the FMA units,
+ * limit the 8-wide loops); elsewhere it is two registers sharing the load. */
+#define VEC(V) float##V
+#define VLOAD(V) vload##V
+#define VSTORE(V) vstore##V
 
 /* 3x3 convolution with zero padding, bias and optional LeakyReLU. Each
- * work-item computes 8 output channels for 8 pixels of one row: 64
+ * work-item computes 8 output channels for V pixels of one row: 8
  * accumulators in registers, each input vector reused 8 times.
- * global: (W / 8, H, N * Cout / 8). w: [Cout][Cin][3][3] at woff; bias at
- * boff (boff < 0: none). act: 0 none, 1 LeakyReLU(slope). */
-__kernel void nn_conv3(__global const float *in, int in_ctot, int in_coff, int Cin,
-                       __global const float *w, int woff, int boff, __global float *out,
-                       int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope) {
-  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;
-  if (gx * 8 >= W) return;
-  int P = W + 16;
-  size_t ps = PLANE(H, P);
-  __global const float *ip = PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * 8 + 7;
-  __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;
-  size_t ws = (size_t)Cin * 9; /* stride between output channels */
-  float8 a0, a1, a2, a3, a4, a5, a6, a7;
-  if (boff >= 0) {
-    __global const float *bp = w + boff + cb * 8;
-    a0 = (float8)bp[0]; a1 = (float8)bp[1]; a2 = (float8)bp[2]; a3 = (float8)bp[3];
-    a4 = (float8)bp[4]; a5 = (float8)bp[5]; a6 = (float8)bp[6]; a7 = (float8)bp[7];
-  } else {
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (float8)0.0f;
+ * global: (W / V, H, N * Cout / 8). w: [Cout][Cin][3][3] at woff; bias at
+ * boff (boff < 0: none). act: 0 none, 1 LeakyReLU(slope), 2 (a data
+ * gradient) times LeakyReLU' of the view ay, the output whose gradient this is. */
+#define CONV3(NAME, V)                                                                          \
+  __kernel void NAME(__global const float *in, int in_ctot, int in_coff, int Cin,               \
+                     __global const float *w, int woff, int boff, __global float *out,          \
+                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope,  \
+                     __global const float *ay, int ay_ctot, int ay_coff) {                      \
+    int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                      \
+    int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;                                          \
+    if (gx * V >= W) return;                                                                     \
+    int P = W + 16;                                                                              \
+    size_t ps = PLANE(H, P);                                                                     \
+    __global const float *ip =                                                                   \
+        PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * V + 7;                       \
+    __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;                            \
+    size_t ws = (size_t)Cin * 9; /* stride between output channels */                            \
+    VEC(V) a0, a1, a2, a3, a4, a5, a6, a7;                                                       \
+    if (boff >= 0) {                                                                             \
+      __global const float *bp = w + boff + cb * 8;                                              \
+      a0 = (VEC(V))bp[0]; a1 = (VEC(V))bp[1]; a2 = (VEC(V))bp[2]; a3 = (VEC(V))bp[3];            \
+      a4 = (VEC(V))bp[4]; a5 = (VEC(V))bp[5]; a6 = (VEC(V))bp[6]; a7 = (VEC(V))bp[7];            \
+    } else {                                                                                     \
+      a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (VEC(V))0.0f;                                      \
+    }                                                                                            \
+    for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {                                        \
+      for (int ky = 0; ky < 3; ky++) {                                                           \
+        __global const float *r = ip + ky * P;                                                   \
+        VEC(V) l = VLOAD(V)(0, r), m = VLOAD(V)(0, r + 1), h = VLOAD(V)(0, r + 2);               \
+        __global const float *q = wp + ky * 3;                                                   \
+        CONV3_TAP(V, a0, 0); CONV3_TAP(V, a1, 1); CONV3_TAP(V, a2, 2); CONV3_TAP(V, a3, 3);      \
+        CONV3_TAP(V, a4, 4); CONV3_TAP(V, a5, 5); CONV3_TAP(V, a6, 6); CONV3_TAP(V, a7, 7);      \
+      }                                                                                          \
+    }                                                                                            \
+    if (act == 1) {                                                                              \
+      a0 = lrelu##V(a0, slope); a1 = lrelu##V(a1, slope); a2 = lrelu##V(a2, slope);              \
+      a3 = lrelu##V(a3, slope); a4 = lrelu##V(a4, slope); a5 = lrelu##V(a5, slope);              \
+      a6 = lrelu##V(a6, slope); a7 = lrelu##V(a7, slope);                                        \
+    } else if (act == 2) {                                                                       \
+      __global const float *yp = PL(ay, n, cb * 8, ay_ctot, ay_coff, H, P) + AT(gx * V, y, P);   \
+      DACT(V, a0, yp); DACT(V, a1, yp + ps); DACT(V, a2, yp + 2 * ps); DACT(V, a3, yp + 3 * ps); \
+      DACT(V, a4, yp + 4 * ps); DACT(V, a5, yp + 5 * ps); DACT(V, a6, yp + 6 * ps);              \
+      DACT(V, a7, yp + 7 * ps);                                                                  \
+    }                                                                                            \
+    __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * V, y, P);        \
+    VSTORE(V)(a0, 0, op); op += ps; VSTORE(V)(a1, 0, op); op += ps;                              \
+    VSTORE(V)(a2, 0, op); op += ps; VSTORE(V)(a3, 0, op); op += ps;                              \
+    VSTORE(V)(a4, 0, op); op += ps; VSTORE(V)(a5, 0, op); op += ps;                              \
+    VSTORE(V)(a6, 0, op); op += ps; VSTORE(V)(a7, 0, op);                                        \
   }
-  for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {
-    for (int ky = 0; ky < 3; ky++) {
-      __global const float *r = ip + ky * P;
-      float8 l = vload8(0, r), m = vload8(0, r + 1), h = vload8(0, r + 2);
-      __global const float *q = wp + ky * 3;
-#define TAP(acc, k) acc = fma((float8)q[(k) * ws], l, fma((float8)q[(k) * ws + 1], m, fma((float8)q[(k) * ws + 2], h, acc)))
-      TAP(a0, 0); TAP(a1, 1); TAP(a2, 2); TAP(a3, 3);
-      TAP(a4, 4); TAP(a5, 5); TAP(a6, 6); TAP(a7, 7);
-#undef TAP
-    }
+/* a *= LeakyReLU'(the layer output at yp), which has the sign of its input */
+#define DACT(V, a, yp) a = select(a * slope, a, VLOAD(V)(0, yp) > (VEC(V))0.0f)
+#define CONV3_TAP(V, acc, k)                                                          \
+  acc = fma((VEC(V))q[(k) * ws], l,                                                   \
+            fma((VEC(V))q[(k) * ws + 1], m, fma((VEC(V))q[(k) * ws + 2], h, acc)))
+CONV3(nn_conv3, 8)
+CONV3(nn_conv3_16, 16)
+
+/* The same for 2V pixels of a row as two vectors (lo, hi): each broadcast
+ * weight, loaded once, feeds both, so the loads per multiply-add drop from
+ * 9/8 to 5/8 and the FMA units, not the load ports, set the pace (16
+ * accumulators: 32 registers of AVX-512 hold them with the 6 input vectors).
+ * global: (W / 2V, H, N * Cout / 8). */
+#define CONV3X2(NAME, V)                                                                        \
+  __kernel void NAME(__global const float *in, int in_ctot, int in_coff, int Cin,               \
+                     __global const float *w, int woff, int boff, __global float *out,          \
+                     int out_ctot, int out_coff, int Cout, int H, int W, int act, float slope,  \
+                     __global const float *ay, int ay_ctot, int ay_coff) {                      \
+    int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);                      \
+    int ncb = Cout >> 3, n = z / ncb, cb = z - n * ncb;                                          \
+    if (gx * 2 * V >= W) return;                                                                 \
+    int P = W + 16;                                                                              \
+    size_t ps = PLANE(H, P);                                                                     \
+    __global const float *ip =                                                                   \
+        PL(in, n, 0, in_ctot, in_coff, H, P) + (size_t)y * P + gx * 2 * V + 7;                   \
+    __global const float *wp = w + woff + (size_t)(cb * 8) * Cin * 9;                            \
+    size_t ws = (size_t)Cin * 9; /* stride between output channels */                            \
+    VEC(V) a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;                       \
+    if (boff >= 0) {                                                                             \
+      __global const float *bp = w + boff + cb * 8;                                              \
+      a0 = (VEC(V))bp[0]; a1 = (VEC(V))bp[1]; a2 = (VEC(V))bp[2]; a3 = (VEC(V))bp[3];            \
+      a4 = (VEC(V))bp[4]; a5 = (VEC(V))bp[5]; a6 = (VEC(V))bp[6]; a7 = (VEC(V))bp[7];            \
+    } else {                                                                                     \
+      a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = (VEC(V))0.0f;                                      \
+    }                                                                                            \
+    b0 = a0; b1 = a1; b2 = a2; b3 = a3; b4 = a4; b5 = a5; b6 = a6; b7 = a7;                      \
+    for (int ci = 0; ci < Cin; ci++, ip += ps, wp += 9) {                                        \
+      for (int ky = 0; ky < 3; ky++) {                                                           \
+        __global const float *r = ip + ky * P;                                                   \
+        VEC(V) l = VLOAD(V)(0, r), m = VLOAD(V)(0, r + 1), h = VLOAD(V)(0, r + 2);               \
+        VEC(V) l2 = VLOAD(V)(0, r + V), m2 = VLOAD(V)(0, r + V + 1), h2 = VLOAD(V)(0, r + V + 2); \
+        __global const float *q = wp + ky * 3;                                                   \
+        CONV3X2_TAP(V, a0, b0, 0); CONV3X2_TAP(V, a1, b1, 1); CONV3X2_TAP(V, a2, b2, 2);         \
+        CONV3X2_TAP(V, a3, b3, 3); CONV3X2_TAP(V, a4, b4, 4); CONV3X2_TAP(V, a5, b5, 5);         \
+        CONV3X2_TAP(V, a6, b6, 6); CONV3X2_TAP(V, a7, b7, 7);                                    \
+      }                                                                                          \
+    }                                                                                            \
+    __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * 2 * V, y, P);    \
+    __global const float *yp = PL(ay, n, cb * 8, ay_ctot, ay_coff, H, P) + AT(gx * 2 * V, y, P); \
+    CONV3X2_ST(V, a0, b0); CONV3X2_ST(V, a1, b1); CONV3X2_ST(V, a2, b2);                         \
+    CONV3X2_ST(V, a3, b3); CONV3X2_ST(V, a4, b4); CONV3X2_ST(V, a5, b5);                         \
+    CONV3X2_ST(V, a6, b6); CONV3X2_ST(V, a7, b7);                                                \
   }
-  if (act) {
-    a0 = lrelu8(a0, slope); a1 = lrelu8(a1, slope); a2 = lrelu8(a2, slope); a3 = lrelu8(a3, slope);
-    a4 = lrelu8(a4, slope); a5 = lrelu8(a5, slope); a6 = lrelu8(a6, slope); a7 = lrelu8(a7, slope);
+#define CONV3X2_TAP(V, acc, bcc, k)                                                   \
+  {                                                                                   \
+    VEC(V) w0 = (VEC(V))q[(k) * ws], w1 = (VEC(V))q[(k) * ws + 1],                    \
+           w2 = (VEC(V))q[(k) * ws + 2];                                              \
+    acc = fma(w0, l, fma(w1, m, fma(w2, h, acc)));                                    \
+    bcc = fma(w0, l2, fma(w1, m2, fma(w2, h2, bcc)));                                 \
   }
-  __global float *op = PL(out, n, cb * 8, out_ctot, out_coff, H, P) + AT(gx * 8, y, P);
-  vstore8(a0, 0, op); op += ps; vstore8(a1, 0, op); op += ps;
-  vstore8(a2, 0, op); op += ps; vstore8(a3, 0, op); op += ps;
-  vstore8(a4, 0, op); op += ps; vstore8(a5, 0, op); op += ps;
-  vstore8(a6, 0, op); op += ps; vstore8(a7, 0, op);
-}
+#define CONV3X2_ST(V, acc, bcc)                                                       \
+  if (act == 1) {                                                                     \
+    acc = lrelu##V(acc, slope);                                                       \
+    bcc = lrelu##V(bcc, slope);                                                       \
+  } else if (act == 2) {                                                              \
+    DACT(V, acc, yp);                                                                 \
+    DACT(V, bcc, yp + V);                                                             \
+  }                                                                                   \
+  VSTORE(V)(acc, 0, op);                                                              \
+  VSTORE(V)(bcc, 0, op + V);                                                          \
+  op += ps;                                                                           \
+  yp += ps
+CONV3X2(nn_conv3_32, 16)
 
 /* Weights for the data gradient of a 3x3 convolution: the transposed,
  * 180-degree rotated kernel, wt[ci][co][8 - t] = w[co][ci][t]. global: Cout * Cin * 9. */
@@ -74,39 +170,76 @@ __kernel void nn_flip3(__global const float *w, int woff, int Cin, int Cout, __g
   wt[((size_t)ci * Cout + co) * 9 + (8 - t)] = w[woff + i];
 }
 
-/* Weight gradient of a 3x3 convolution, partial over a band of rows:
- * part[band][co][ci][9] = sum over samples, the band's rows and all columns
- * of g[co](x, y) * in[ci](x + kx - 1, y + ky - 1). global: (Cin, Cout, nband). */
-__kernel void nn_conv3_dw(__global const float *g, int g_ctot, int g_coff, int Cout,
-                          __global const float *in, int in_ctot, int in_coff, int Cin, int N,
-                          int H, int W, int rows, __global float *part) {
-  int ci = get_global_id(0), co = get_global_id(1), band = get_global_id(2);
-  if (ci >= Cin || co >= Cout) return;
-  int P = W + 16, y0 = band * rows, y1 = min(H, y0 + rows);
-  float8 s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
-  for (int n = 0; n < N; n++) {
-    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);
-    __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);
-    for (int y = y0; y < y1; y++) {
-      __global const float *gr = gp + AT(0, y, P);
-      __global const float *r0 = ip + (size_t)y * P + 7;
-      __global const float *r1 = r0 + P, *r2 = r1 + P;
-      for (int x = 0; x < W; x += 8) {
-        float8 d = vload8(0, gr + x);
-        s0 = fma(d, vload8(0, r0 + x), s0); s1 = fma(d, vload8(0, r0 + x + 1), s1);
-        s2 = fma(d, vload8(0, r0 + x + 2), s2); s3 = fma(d, vload8(0, r1 + x), s3);
-        s4 = fma(d, vload8(0, r1 + x + 1), s4); s5 = fma(d, vload8(0, r1 + x + 2), s5);
-        s6 = fma(d, vload8(0, r2 + x), s6); s7 = fma(d, vload8(0, r2 + x + 1), s7);
-        s8 = fma(d, vload8(0, r2 + x + 2), s8);
-      }
-    }
+/* Weight gradient of a 3x3 convolution, partial over a band: band b is
+ * sample n = b / nby, rows (b % nby) * rows .. + rows (an even count);
+ * part[b][co][ci][9] = the sum over the band's pixels of
+ * g[co](x, y) * in[ci](x + kx - 1, y + ky - 1), followed by the bias
+ * gradient's part[b][co] = the sum of g[co] (the weights' layout in the
+ * parameters: nn_sum_bands writes both). A work-item does two output
+ * channels (co, co + 1) of one input channel, two g rows and V columns at a
+ * time: 18 accumulators; the four input rows' shifted vectors feed up to
+ * four FMAs each (16 loads per 36 FMAs, where one row at a time took 11 per
+ * 18). Bands are short (a few rows of every channel stay in cache while all
+ * the channel pairs use them: reading whole planes per pair made the kernel
+ * wait on memory). global: (Cin, Cout / 2, N * nby). */
+/* Input row r (3 shifted vectors) against g row y (taps a, b, c of the row
+ * above: ky = 0) and/or g row y + 1 (taps a2, b2, c2). */
+#define DW_FMA(s, t, g0, g1, v) s = fma(g0, v, s); t = fma(g1, v, t)
+#define DW_ROW0(V, r, a, b, c)                                                       \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, d, e, v);                               \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, d, e, v);                           \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, d, e, v)
+#define DW_ROW3(V, r, a, b, c)                                                       \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, f, h, v);                               \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, f, h, v);                           \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, f, h, v)
+#define DW_ROW2(V, r, a, b, c, a2, b2, c2)                                           \
+  v = VLOAD(V)(0, r + x); DW_FMA(s##a, t##a, d, e, v); DW_FMA(s##a2, t##a2, f, h, v); \
+  v = VLOAD(V)(0, r + x + 1); DW_FMA(s##b, t##b, d, e, v);                           \
+  DW_FMA(s##b2, t##b2, f, h, v);                                                     \
+  v = VLOAD(V)(0, r + x + 2); DW_FMA(s##c, t##c, d, e, v); DW_FMA(s##c2, t##c2, f, h, v)
+#define CONV3_DW(NAME, V)                                                                       \
+  __kernel void NAME(__global const float *g, int g_ctot, int g_coff, int Cout,                 \
+                     __global const float *in, int in_ctot, int in_coff, int Cin, int nby,      \
+                     int H, int W, int rows, __global float *part) {                            \
+    int ci = get_global_id(0), co = 2 * get_global_id(1), band = get_global_id(2);              \
+    if (ci >= Cin || co >= Cout) return;                                                         \
+    int n = band / nby, P = W + 16, y0 = (band - n * nby) * rows, y1 = min(H, y0 + rows);        \
+    size_t ps = PLANE(H, P);                                                                     \
+    VEC(V) s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;               \
+    VEC(V) t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;               \
+    VEC(V) sb = 0, tb = 0; /* bias sums, by the ci = 0 work-items */                             \
+    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);                               \
+    __global const float *ip = PL(in, n, ci, in_ctot, in_coff, H, P);                            \
+    for (int y = y0; y < y1; y += 2) {                                                           \
+      __global const float *gr = gp + AT(0, y, P), *hr = gr + ps;                                \
+      __global const float *r0 = ip + (size_t)y * P + 7;                                         \
+      __global const float *r1 = r0 + P, *r2 = r1 + P, *r3 = r2 + P;                             \
+      for (int x = 0; x < W; x += V) {                                                           \
+        /* g rows y (d, e: channels co, co + 1) and y + 1 (f, h) */                              \
+        VEC(V) d = VLOAD(V)(0, gr + x), e = VLOAD(V)(0, hr + x);                                 \
+        VEC(V) f = VLOAD(V)(0, gr + P + x), h = VLOAD(V)(0, hr + P + x), v;                      \
+        DW_ROW0(V, r0, 0, 1, 2);                                                                 \
+        DW_ROW2(V, r1, 3, 4, 5, 0, 1, 2);                                                        \
+        DW_ROW2(V, r2, 6, 7, 8, 3, 4, 5);                                                        \
+        DW_ROW3(V, r3, 6, 7, 8);                                                                 \
+        if (ci == 0) sb += d + f, tb += e + h;                                                   \
+      }                                                                                          \
+    }                                                                                            \
+    size_t nw = (size_t)Cout * Cin * 9;                                                          \
+    __global float *o = part + band * (nw + Cout) + ((size_t)co * Cin + ci) * 9;                 \
+    if (ci == 0) part[band * (nw + Cout) + nw + co] = hsum##V(sb);                               \
+    if (ci == 0) part[band * (nw + Cout) + nw + co + 1] = hsum##V(tb);                           \
+    o[0] = hsum##V(s0); o[1] = hsum##V(s1); o[2] = hsum##V(s2); o[3] = hsum##V(s3);              \
+    o[4] = hsum##V(s4); o[5] = hsum##V(s5); o[6] = hsum##V(s6); o[7] = hsum##V(s7);              \
+    o[8] = hsum##V(s8);                                                                          \
+    o += (size_t)Cin * 9;                                                                        \
+    o[0] = hsum##V(t0); o[1] = hsum##V(t1); o[2] = hsum##V(t2); o[3] = hsum##V(t3);              \
+    o[4] = hsum##V(t4); o[5] = hsum##V(t5); o[6] = hsum##V(t6); o[7] = hsum##V(t7);              \
+    o[8] = hsum##V(t8);                                                                          \
   }
-#define HSUM(v) ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7))
-  __global float *o = part + (((size_t)band * Cout + co) * Cin + ci) * 9;
-  o[0] = HSUM(s0); o[1] = HSUM(s1); o[2] = HSUM(s2); o[3] = HSUM(s3); o[4] = HSUM(s4);
-  o[5] = HSUM(s5); o[6] = HSUM(s6); o[7] = HSUM(s7); o[8] = HSUM(s8);
-#undef HSUM
-}
+CONV3_DW(nn_conv3_dw, 8)
+CONV3_DW(nn_conv3_dw_16, 16)
 
 /* Sums band partials in order into grad[goff + i]. global: n. */
 __kernel void nn_sum_bands(__global const float *part, int n, int nband, __global float *grad,
@@ -118,110 +251,112 @@ __kernel void nn_sum_bands(__global const float *part, int n, int nband, __globa
   grad[goff + i] = s;
 }
 
-/* Bias gradient: grad[goff + co] = sum of g[co] over samples and pixels. global: Cout. */
-__kernel void nn_bias_grad(__global const float *g, int g_ctot, int g_coff, int Cout, int N,
-                           int H, int W, __global float *grad, int goff) {
-  int co = get_global_id(0);
-  if (co >= Cout) return;
-  int P = W + 16;
-  float8 s = 0;
-  for (int n = 0; n < N; n++) {
-    __global const float *gp = PL(g, n, co, g_ctot, g_coff, H, P);
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x += 8) s += vload8(0, gp + AT(x, y, P));
-  }
-  grad[goff + co] = ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7));
+/* Even and odd lanes of a float16; and two float8 interleaved. */
+#define EVEN16(v) (v).s02468ace
+#define ODD16(v) (v).s13579bdf
+static inline float16 zip8(float8 e, float8 o) {
+  return (float16)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3, e.s4, o.s4, e.s5, o.s5, e.s6,
+                   o.s6, e.s7, o.s7);
 }
 
-/* g *= LeakyReLU'(y), from the layer's output y (same sign as its input).
+/* 2x2 average pool: out (H, W) from in (2H, 2W), 8 outputs per work-item.
  * global: (W / 8, H, N * C). */
-__kernel void nn_act_bwd(__global float *g, int g_ctot, int g_coff, __global const float *y,
-                         int y_ctot, int y_coff, int C, int H, int W, float slope) {
-  int gx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
-  if (gx * 8 >= W) return;
-  int n = z / C, c = z - n * C, P = W + 16;
-  __global float *gp = PL(g, n, c, g_ctot, g_coff, H, P) + AT(gx * 8, yy, P);
-  float8 v = vload8(0, PL(y, n, c, y_ctot, y_coff, H, P) + AT(gx * 8, yy, P));
-  float8 d = vload8(0, gp);
-  vstore8(select(d * slope, d, v > (float8)0.0f), 0, gp);
-}
-
-/* 2x2 average pool: out (H, W) from in (2H, 2W). global: (W, H, N * C). */
 __kernel void nn_pool(__global const float *in, int in_ctot, int in_coff, __global float *out,
                       int out_ctot, int out_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Pi = 2 * W + 16;
-  __global const float *ip = PL(in, n, c, in_ctot, in_coff, 2 * H, Pi);
-  float s = (ip[AT(2 * x, 2 * y, Pi)] + ip[AT(2 * x + 1, 2 * y, Pi)]) +
-            (ip[AT(2 * x, 2 * y + 1, Pi)] + ip[AT(2 * x + 1, 2 * y + 1, Pi)]);
-  PL(out, n, c, out_ctot, out_coff, H, P)[AT(x, y, P)] = 0.25f * s;
+  __global const float *ip = PL(in, n, c, in_ctot, in_coff, 2 * H, Pi) + AT(16 * gx, 2 * y, Pi);
+  float16 a = vload16(0, ip), b = vload16(0, ip + Pi);
+  float8 s = (EVEN16(a) + ODD16(a)) + (EVEN16(b) + ODD16(b));
+  vstore8(0.25f * s, 0, PL(out, n, c, out_ctot, out_coff, H, P) + AT(8 * gx, y, P));
 }
 
 /* Gradient of the pool: gin (2H, 2W) += g (H, W) / 4 at each of the four
- * pixels. global: (2W, 2H, N * C). */
+ * pixels, 8 g pixels per work-item; then, the sum being complete, gin *=
+ * LeakyReLU'(y) (y: the pooled layer's output). global: (W / 8, H, N * C). */
 __kernel void nn_pool_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
-                          int gi_ctot, int gi_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= 2 * W) return;
+                          int gi_ctot, int gi_coff, int C, int H, int W,
+                          __global const float *y, int y_ctot, int y_coff, float slope) {
+  int gx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Pi = 2 * W + 16;
-  float d = PL(g, n, c, g_ctot, g_coff, H, P)[AT(x >> 1, y >> 1, P)];
-  PL(gin, n, c, gi_ctot, gi_coff, 2 * H, Pi)[AT(x, y, Pi)] += 0.25f * d;
+  float8 d = 0.25f * vload8(0, PL(g, n, c, g_ctot, g_coff, H, P) + AT(8 * gx, yy, P));
+  float16 dd = zip8(d, d);
+  size_t o = PL((size_t)0, n, c, gi_ctot, gi_coff, 2 * H, Pi) + AT(16 * gx, 2 * yy, Pi);
+  size_t oy = PL((size_t)0, n, c, y_ctot, y_coff, 2 * H, Pi) + AT(16 * gx, 2 * yy, Pi);
+  for (int r = 0; r < 2; r++, o += Pi, oy += Pi) {
+    float16 v = vload16(0, gin + o) + dd;
+    vstore16(select(v * slope, v, vload16(0, y + oy) > (float16)0.0f), 0, gin + o);
+  }
 }
 
 /* Bilinear 2x upsampling with half-pixel centres (align_corners = false):
- * output X samples the input at max(X / 2 - 0.25, 0), between x0 = floor
- * and x1 = min(x0 + 1, w - 1) with weight l on x1. */
-static inline void up_src(int X, int w, int *x0, int *x1, float *l) {
-  float s = fmax(X * 0.5f - 0.25f, 0.0f);
-  int i = (int)s;
-  *x0 = i;
-  *x1 = min(i + 1, w - 1);
-  *l = s - (float)i;
+ * output X samples the input at max(X / 2 - 0.25, 0), between floor and the
+ * next pixel (clamped to the edge). So output 2i is 0.25 in[i - 1] + 0.75
+ * in[i] (in[0] at i = 0) and 2i + 1 is 0.75 in[i] + 0.25 in[i + 1] (the
+ * edge pixel counts twice at i = w - 1); rows the same, after columns. */
+
+/* One input row of 8 pixels at i = 8 gx .. 8 gx + 7, upsampled to its even
+ * (*e) and odd (*o) output columns. */
+static inline void up_row(__global const float *r, int gx, int W, float8 *e, float8 *o) {
+  float8 c = vload8(0, r), l = vload8(0, r - 1), h = vload8(0, r + 1);
+  if (gx * 8 + 8 == W) h.s7 = c.s7;
+  *e = 0.25f * l + 0.75f * c;
+  if (gx == 0) e->s0 = c.s0;
+  *o = 0.75f * c + 0.25f * h;
 }
 
-/* Weight of input i in output X (the forward's coefficients, gathered). */
-static inline float up_weight(int X, int i, int w) {
-  int a, b;
-  float l;
-  up_src(X, w, &a, &b, &l);
-  return (a == i ? 1.0f - l : 0.0f) + (b == i ? l : 0.0f);
-}
-
-/* out (2H, 2W) from in (H, W). global: (2W, 2H, N * C). */
+/* out (2H, 2W) from in (H, W): input pixels 8 gx .. 8 gx + 7 of row y make
+ * output rows 2y and 2y + 1, columns 16 gx .. 16 gx + 15. global: (W / 8, H, N * C). */
 __kernel void nn_up(__global const float *in, int in_ctot, int in_coff, __global float *out,
                     int out_ctot, int out_coff, int C, int H, int W) {
-  int X = get_global_id(0), Y = get_global_id(1), z = get_global_id(2);
-  if (X >= 2 * W) return;
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Po = 2 * W + 16;
-  int x0, x1, y0, y1;
-  float lx, ly;
-  up_src(X, W, &x0, &x1, &lx);
-  up_src(Y, H, &y0, &y1, &ly);
-  __global const float *ip = PL(in, n, c, in_ctot, in_coff, H, P);
-  float t = (1.0f - lx) * ip[AT(x0, y0, P)] + lx * ip[AT(x1, y0, P)];
-  float b = (1.0f - lx) * ip[AT(x0, y1, P)] + lx * ip[AT(x1, y1, P)];
-  PL(out, n, c, out_ctot, out_coff, 2 * H, Po)[AT(X, Y, Po)] = (1.0f - ly) * t + ly * b;
+  __global const float *ip = PL(in, n, c, in_ctot, in_coff, H, P) + 8 * gx + 8;
+  float8 ue, uo, me, mo, de, do_;
+  up_row(ip + (size_t)(max(y - 1, 0) + 1) * P, gx, W, &ue, &uo);
+  up_row(ip + (size_t)(y + 1) * P, gx, W, &me, &mo);
+  up_row(ip + (size_t)(min(y + 1, H - 1) + 1) * P, gx, W, &de, &do_);
+  float8 e0 = y ? 0.25f * ue + 0.75f * me : me, o0 = y ? 0.25f * uo + 0.75f * mo : mo;
+  float8 e1 = 0.75f * me + 0.25f * de, o1 = 0.75f * mo + 0.25f * do_;
+  __global float *op = PL(out, n, c, out_ctot, out_coff, 2 * H, Po) + AT(16 * gx, 2 * y, Po);
+  vstore16(zip8(e0, o0), 0, op);
+  vstore16(zip8(e1, o1), 0, op + Po);
+}
+
+/* The transposed upsampling along one row: input pixels i = 8 gx .. + 7
+ * gather g columns 2i - 1 .. 2i + 2 with weights 1/4, 3/4, 3/4, 1/4; at the
+ * edges the clamped sample moves the outer quarter onto the edge column. */
+static inline float8 up_bwd_row(__global const float *r, int gx, int W) {
+  float16 v = vload16(0, r), m = vload16(0, r - 2), p = vload16(0, r + 2);
+  float8 wa = 0.25f, wb = 0.75f, wc = 0.75f, wd = 0.25f;
+  if (gx == 0) wa.s0 = 0.0f, wb.s0 = 1.0f;
+  if (gx * 8 + 8 == W) wc.s7 = 1.0f, wd.s7 = 0.0f;
+  return ((wa * ODD16(m) + wb * EVEN16(v)) + wc * ODD16(v)) + wd * EVEN16(p);
 }
 
 /* Gradient of the upsampling: gin (H, W) = sum over the outputs that read
- * each input pixel (X in 2i-1 .. 2i+2) of weight * g. global: (W, H, N * C). */
+ * each input pixel (rows and columns 2i - 1 .. 2i + 2) of weight * g; the
+ * halo supplies the zero rows and columns beyond the edges. Then gin *=
+ * LeakyReLU'(yin), yin being the upsampled layer's output.
+ * global: (W / 8, H, N * C). */
 __kernel void nn_up_bwd(__global const float *g, int g_ctot, int g_coff, __global float *gin,
-                        int gi_ctot, int gi_coff, int C, int H, int W) {
-  int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
-  if (x >= W) return;
+                        int gi_ctot, int gi_coff, int C, int H, int W,
+                        __global const float *yin, int y_ctot, int y_coff, float slope) {
+  int gx = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (gx * 8 >= W) return;
   int n = z / C, c = z - n * C, P = W + 16, Po = 2 * W + 16;
-  __global const float *gp = PL(g, n, c, g_ctot, g_coff, 2 * H, Po);
-  float s = 0.0f;
-  for (int Y = max(2 * y - 1, 0); Y <= min(2 * y + 2, 2 * H - 1); Y++) {
-    float wy = up_weight(Y, y, H);
-    if (wy == 0.0f) continue;
-    float r = 0.0f;
-    for (int X = max(2 * x - 1, 0); X <= min(2 * x + 2, 2 * W - 1); X++)
-      r += up_weight(X, x, W) * gp[AT(X, Y, Po)];
-    s += wy * r;
-  }
-  PL(gin, n, c, gi_ctot, gi_coff, H, P)[AT(x, y, P)] = s;
+  __global const float *gp = PL(g, n, c, g_ctot, g_coff, 2 * H, Po) + AT(16 * gx, 2 * y, Po);
+  float8 r0 = up_bwd_row(gp - Po, gx, W), r1 = up_bwd_row(gp, gx, W);
+  float8 r2 = up_bwd_row(gp + Po, gx, W), r3 = up_bwd_row(gp + 2 * Po, gx, W);
+  float wa = y ? 0.25f : 0.0f, wb = y ? 0.75f : 1.0f;
+  float wc = y == H - 1 ? 1.0f : 0.75f, wd = y == H - 1 ? 0.0f : 0.25f;
+  float8 s = ((wa * r0 + wb * r1) + wc * r2) + wd * r3;
+  float8 v = vload8(0, PL(yin, n, c, y_ctot, y_coff, H, P) + AT(8 * gx, y, P));
+  s = select(s * slope, s, v > (float8)0.0f);
+  vstore8(s, 0, PL(gin, n, c, gi_ctot, gi_coff, H, P) + AT(8 * gx, y, P));
 }
 
 /* The 1x1 head and the residual: r = w h + b (out_ch channels), then
@@ -258,9 +393,11 @@ __kernel void nn_head(__global const float *h, int Cin, __global const float *w,
 }
 
 /* Data gradient of the head: gh[ci] = sum over co of w[co][ci] * gr[co],
- * where gr[co] is gy at the channel co feeds. global: (W / 8, H, N). */
+ * where gr[co] is gy at the channel co feeds, times LeakyReLU'(h[ci]) (h:
+ * the head's input, the last convolution's output). global: (W / 8, H, N). */
 __kernel void nn_head_bwd(__global const float *gy, __global const float *w, int woff, int Cin,
-                          int out_ch, __global float *gh, int H, int W) {
+                          int out_ch, __global float *gh, int H, int W, __global const float *h,
+                          float slope) {
   int gx = get_global_id(0), yy = get_global_id(1), n = get_global_id(2);
   if (gx * 8 >= W) return;
   int P = W + 16, c0 = out_ch > 2 ? 0 : 1;
@@ -269,9 +406,11 @@ __kernel void nn_head_bwd(__global const float *gy, __global const float *w, int
   float8 g0 = vload8(0, gp), g1 = vload8(0, gp + ps);
   float8 g2 = out_ch > 2 ? vload8(0, gp + 2 * ps) : (float8)0.0f;
   __global float *hp = PL(gh, n, 0, Cin, 0, H, P) + at;
+  __global const float *vp = PL(h, n, 0, Cin, 0, H, P) + at;
   for (int ci = 0; ci < Cin; ci++) {
     float8 s = (float8)w[woff + ci] * g0 + (float8)w[woff + Cin + ci] * g1;
     if (out_ch > 2) s = fma((float8)w[woff + 2 * Cin + ci], g2, s);
+    s = select(s * slope, s, vload8(0, vp + ci * ps) > (float8)0.0f);
     vstore8(s, 0, hp + ci * ps);
   }
 }

@@ -10,8 +10,10 @@
 #include "image.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
   cl_mem m;
@@ -25,6 +27,7 @@ struct reel_nn {
   int batch, h, w, train;
   size_t np;
   int nconv;
+  int cpu; /* the device is a CPU: wider vectors per work-item (vec) */
   cl_mem params, grads, am, av, scratch;
   size_t scratch_bytes;
   cl_mem bufs[64];
@@ -40,6 +43,20 @@ struct reel_nn {
   float *part_host;
   float *stage;      /* host staging for set/get of whole tensors */
   double flops_fwd;
+  /* REEL_NN_PROFILE=1 (2: one row per launch site): every launch waits for
+   * the queue; its wall and process CPU time are kept per launch site (the
+   * kernel and its place in the pass), printed by reel_nn_free. Each site's
+   * fastest call times its calls resists a loaded machine better than the
+   * sum; CPU time resists other processes taking the cores. */
+  int profile;
+  const char *tag; /* appended to the kernel's name in the profile */
+  int seq;         /* launch number within a pass: one profile row each */
+  struct prof {
+    char name[48];
+    size_t g[3];
+    int seq, calls;
+    double wall, min, cpu, cmin;
+  } prof[128];
 };
 
 static size_t plane_floats(int h, int w) { return (size_t)(h + 2) * (size_t)(w + 16); }
@@ -65,8 +82,39 @@ static view_t sub(view_t v, int coff, int c) {
   return v;
 }
 
+static void prof_print(reel_nn_t *nn) {
+  double tw = 0, tm = 0, tc = 0, tcm = 0;
+  char done[128] = {0};
+  fprintf(stderr, "%-18s %6s %9s %9s %9s %9s\n", "kernel", "calls", "wall ms", "wall-min", "cpu ms",
+          "cpu-min");
+  for (int i = 0; i < 128 && nn->prof[i].calls; i++) {
+    if (done[i]) continue;
+    int calls = 0;
+    double w = 0, m = 0, c = 0, cm = 0;
+    for (int j = i; j < 128 && nn->prof[j].calls; j++) {
+      struct prof *q = &nn->prof[j];
+      if (strcmp(q->name, nn->prof[i].name)) continue;
+      done[j] = 1;
+      calls += q->calls, w += q->wall, m += q->min * q->calls;
+      c += q->cpu, cm += q->cmin * q->calls;
+    }
+    fprintf(stderr, "%-18s %6d %9.1f %9.1f %9.1f %9.1f\n", nn->prof[i].name, calls, 1e3 * w,
+            1e3 * m, 1e3 * c, 1e3 * cm);
+    tw += w, tm += m, tc += c, tcm += cm;
+    for (int j = i; nn->profile > 1 && j < 128 && nn->prof[j].calls; j++) {
+      struct prof *q = &nn->prof[j];
+      if (!strcmp(q->name, nn->prof[i].name))
+        fprintf(stderr, "  %4d %5zux%zux%zu %5d %9.3f %9.3f (min wall, cpu)\n", q->seq, q->g[0],
+                q->g[1], q->g[2], q->calls, 1e3 * q->min, 1e3 * q->cmin);
+    }
+  }
+  fprintf(stderr, "%-18s %6s %9.1f %9.1f %9.1f %9.1f\n", "total", "", 1e3 * tw, 1e3 * tm, 1e3 * tc,
+          1e3 * tcm);
+}
+
 void reel_nn_free(reel_nn_t *nn) {
   if (!nn) return;
+  if (nn->profile) prof_print(nn);
   for (int i = 0; i < nn->nbufs; i++) reel_cl_release(nn->cl, nn->bufs[i]);
   reel_cl_release(nn->cl, nn->params);
   reel_cl_release(nn->cl, nn->grads);
@@ -81,8 +129,20 @@ void reel_nn_free(reel_nn_t *nn) {
 
 const reel_nn_arch_t *reel_nn_arch(const reel_nn_t *nn) { return &nn->a; }
 
-/* Bands of rows for the weight-gradient reductions: enough work-items to
- * keep the device busy, a fixed function of the shapes (deterministic). */
+/* Rows per band of the 3x3 weight gradient (see nn_conv3_dw): about 2048
+ * pixels, so that a band of every channel fits a CPU's L2 cache (8 rows at
+ * width 256; 1024 and 4096 pixels were slower) and narrow levels still give
+ * each work-item enough columns; more where the band partials would pass 4M
+ * floats (large networks, big batches). A fixed function of the shapes: the
+ * sums' order is deterministic. */
+static int dw_rows(int n, int cin, int cout, int h, int w) {
+  int r = 2048 / w > 2 ? 2048 / w & ~1 : 2; /* even: the kernel takes rows in pairs */
+  while (r < h && (double)n * ((h + r - 1) / r) * cin * (cout + 1) * 9 > 4e6) r *= 2;
+  return r < h ? r : h;
+}
+
+/* Bands of rows for the head's weight-gradient reduction: enough work-items
+ * to keep the device busy, a fixed function of the shapes (deterministic). */
 static int nbands(int cin, int cout, int h) {
   int items = cin * cout, b = 1;
   while (items * b < 256 && b * 2 <= h && b < 64) b *= 2;
@@ -117,6 +177,9 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
   nn->train = train;
   nn->np = reel_nn_nparams(a);
   nn->nconv = reel_nn_nconv(a);
+  cl_device_type type = 0;
+  clGetDeviceInfo(reel_cl_device(cl), CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  nn->cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
   int L = a->levels;
   const int *c = a->width;
   size_t pb = nn->np * sizeof(float);
@@ -163,7 +226,9 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
       reel_nn_conv_info(a, i, &cv);
       int lev = i < 2 * L ? i / 2 : i < 2 * L + 2 ? L : i < 4 * L + 2 ? L - 1 - (i - 2 * L - 2) / 2 : 0;
       size_t f = (size_t)cv.cin * cv.cout * cv.k * cv.k;
-      size_t bands = (size_t)nbands(cv.cin + (cv.k == 1), cv.cout, h >> lev);
+      int hl = h >> lev, r = dw_rows(batch, cv.cin, cv.cout, hl, w >> lev);
+      size_t bands =
+          (size_t)(cv.k == 1 ? nbands(cv.cin + 1, cv.cout, hl) : batch * ((hl + r - 1) / r));
       size_t s = f > bands * (f + cv.cout) ? f : bands * (f + cv.cout);
       if (s > need) need = s;
     }
@@ -180,6 +245,8 @@ reel_nn_t *reel_nn_new(reel_cl_t *cl, const reel_nn_arch_t *a, int batch, int h,
     goto fail;
   }
   nn->flops_fwd = 2.0 * reel_nn_macs_per_pixel(a) * (double)batch * h * w;
+  const char *pe = getenv("REEL_NN_PROFILE");
+  nn->profile = pe ? atoi(pe) : 0;
   return nn;
 fail:
   reel_nn_free(nn);
@@ -253,6 +320,42 @@ int reel_nn_get_target(reel_nn_t *nn, float *t) {
   cl_kernel k = reel_cl_kernel(nn->cl, "nn", name);              \
   if (!k) return -1
 
+static double clock_s(clockid_t id) {
+  struct timespec t;
+  clock_gettime(id, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Every network launch goes through here (profiling). */
+static int run(reel_nn_t *nn, cl_kernel k, int dims, const size_t *g, const size_t *l) {
+  if (!nn->profile) return reel_cl_run(nn->cl, k, dims, g, l);
+  if (reel_cl_finish(nn->cl)) return -1;
+  double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  if (reel_cl_run(nn->cl, k, dims, g, l) || reel_cl_finish(nn->cl)) return -1;
+  double t = clock_s(CLOCK_MONOTONIC) - t0, c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  nn->seq++;
+  char name[48] = "?";
+  clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 32, name, NULL);
+  name[31] = 0;
+  if (nn->tag) strncat(name, nn->tag, sizeof name - strlen(name) - 1);
+  size_t gs[3] = {g[0], dims > 1 ? g[1] : 1, dims > 2 ? g[2] : 1};
+  for (int i = 0; i < 128; i++) {
+    struct prof *p = &nn->prof[i];
+    if (p->calls && (strcmp(p->name, name) || p->seq != nn->seq)) continue;
+    if (!p->calls) {
+      memcpy(p->name, name, sizeof name), memcpy(p->g, gs, sizeof gs);
+      p->seq = nn->seq, p->min = t, p->cmin = c;
+    }
+    p->cpu += c;
+    if (c < p->cmin) p->cmin = c;
+    p->calls++;
+    p->wall += t;
+    if (t < p->min) p->min = t;
+    break;
+  }
+  return 0;
+}
+
 /* Local size along x: the largest power of two <= 8 dividing n. */
 static size_t lx(size_t n) {
   size_t l = 8;
@@ -262,23 +365,33 @@ static size_t lx(size_t n) {
 
 static int run3(reel_nn_t *nn, cl_kernel k, size_t g0, size_t g1, size_t g2) {
   size_t g[3] = {g0, g1, g2}, l[3] = {lx(g0), 1, 1};
-  return reel_cl_run(nn->cl, k, 3, g, l);
+  return run(nn, k, 3, g, l);
 }
 
 static int run1(reel_nn_t *nn, cl_kernel k, size_t n) {
   size_t l = 64, g = (n + l - 1) / l * l;
-  return reel_cl_run(nn->cl, k, 1, &g, &l);
+  return run(nn, k, 1, &g, &l);
 }
 
-static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act) {
-  K("nn_conv3");
-  int H = out.h, W = out.w;
-  if (reel_cl_args(k, 15, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
+/* Pixels per work-item along a row (see nn.cl): on a CPU the wide variants
+ * where the width allows; elsewhere (GPUs) 8, which keeps the registers per
+ * work-item that the kernels were designed with. */
+static int vec(const reel_nn_t *nn, int w) { return nn->cpu && w % 16 == 0 ? 16 : 8; }
+static int conv_px(const reel_nn_t *nn, int w) { return nn->cpu && w % 32 == 0 ? 32 : vec(nn, w); }
+
+/* act: 0 none, 1 LeakyReLU, 2 times LeakyReLU'(ay) (see nn_conv3). */
+static int conv3(reel_nn_t *nn, view_t in, cl_mem w, int woff, int boff, view_t out, int act,
+                 view_t ay) {
+  int H = out.h, W = out.w, V = conv_px(nn, W);
+  K(V == 32 ? "nn_conv3_32" : V == 16 ? "nn_conv3_16" : "nn_conv3");
+  if (!ay.m) ay = out; /* unread */
+  if (reel_cl_args(k, 18, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(in.c),
                    REEL_ARG(w), REEL_ARG(woff), REEL_ARG(boff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(out.c), REEL_ARG(H),
-                   REEL_ARG(W), REEL_ARG(act), REEL_ARG(nn->a.slope)))
+                   REEL_ARG(W), REEL_ARG(act), REEL_ARG(nn->a.slope), REEL_ARG(ay.m),
+                   REEL_ARG(ay.ctot), REEL_ARG(ay.coff)))
     return -1;
-  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * out.c / 8);
+  return run3(nn, k, (size_t)W / V, (size_t)H, (size_t)nn->batch * out.c / 8);
 }
 
 static int pool(reel_nn_t *nn, view_t in, view_t out) {
@@ -287,7 +400,7 @@ static int pool(reel_nn_t *nn, view_t in, view_t out) {
   if (reel_cl_args(k, 9, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)W, (size_t)H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 static int up(reel_nn_t *nn, view_t in, view_t out) {
@@ -296,32 +409,38 @@ static int up(reel_nn_t *nn, view_t in, view_t out) {
   if (reel_cl_args(k, 9, REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(out.m),
                    REEL_ARG(out.ctot), REEL_ARG(out.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
     return -1;
-  return run3(nn, k, (size_t)2 * W, (size_t)2 * H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
+}
+
+#define NONE ((view_t){0})
+
+/* A forward 3x3 convolution + LeakyReLU with the parameters of c. */
+static int conv3_fwd(reel_nn_t *nn, view_t in, const reel_nn_conv_t *c, view_t out) {
+  return conv3(nn, in, nn->params, (int)c->w_off, (int)c->b_off, out, 1, NONE);
 }
 
 int reel_nn_forward(reel_nn_t *nn) {
+  nn->seq = 0;
   int L = nn->a.levels;
   reel_nn_conv_t c;
   int ci = 0;
   for (int l = 0; l < L; l++) {
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, l ? nn->pool[l - 1] : nn->x, nn->params, (int)c.w_off, (int)c.b_off, nn->ea[l],
-              1))
-      return -1;
+    if (conv3_fwd(nn, l ? nn->pool[l - 1] : nn->x, &c, nn->ea[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->ea[l], nn->params, (int)c.w_off, (int)c.b_off, nn->skip[l], 1)) return -1;
+    if (conv3_fwd(nn, nn->ea[l], &c, nn->skip[l])) return -1;
     if (pool(nn, nn->skip[l], nn->pool[l])) return -1;
   }
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->pool[L - 1], nn->params, (int)c.w_off, (int)c.b_off, nn->ba, 1)) return -1;
+  if (conv3_fwd(nn, nn->pool[L - 1], &c, nn->ba)) return -1;
   reel_nn_conv_info(&nn->a, ci++, &c);
-  if (conv3(nn, nn->ba, nn->params, (int)c.w_off, (int)c.b_off, nn->bb, 1)) return -1;
+  if (conv3_fwd(nn, nn->ba, &c, nn->bb)) return -1;
   for (int l = L - 1; l >= 0; l--) {
     if (up(nn, l == L - 1 ? nn->bb : nn->db[l + 1], nn->up[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->cat[l], nn->params, (int)c.w_off, (int)c.b_off, nn->da[l], 1)) return -1;
+    if (conv3_fwd(nn, nn->cat[l], &c, nn->da[l])) return -1;
     reel_nn_conv_info(&nn->a, ci++, &c);
-    if (conv3(nn, nn->da[l], nn->params, (int)c.w_off, (int)c.b_off, nn->db[l], 1)) return -1;
+    if (conv3_fwd(nn, nn->da[l], &c, nn->db[l])) return -1;
   }
   reel_nn_conv_info(&nn->a, ci, &c);
   K("nn_head");
@@ -344,7 +463,7 @@ int reel_nn_loss(reel_nn_t *nn, int type, float eps, double *value) {
                    REEL_ARG(nn->part)))
     return -1;
   size_t g[3] = {(size_t)H, 3, (size_t)nn->batch}, l[3] = {lx((size_t)H), 1, 1};
-  if (reel_cl_run(nn->cl, k, 3, g, l)) return -1;
+  if (run(nn, k, 3, g, l)) return -1;
   if (value) {
     size_t n = (size_t)nn->batch * 3 * H;
     if (reel_cl_download(nn->cl, nn->part, 0, nn->part_host, n * sizeof(float))) return -1;
@@ -355,51 +474,35 @@ int reel_nn_loss(reel_nn_t *nn, int type, float eps, double *value) {
   return 0;
 }
 
-static int act_bwd(reel_nn_t *nn, view_t g, view_t y) {
-  K("nn_act_bwd");
-  int C = g.c, H = g.h, W = g.w;
-  if (reel_cl_args(k, 10, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(y.m),
-                   REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
-                   REEL_ARG(nn->a.slope)))
-    return -1;
-  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
-}
-
-/* Backward through one 3x3 convolution + LeakyReLU whose output is y with
- * gradient g (overwritten by g * act'), input in; writes the weight and bias
- * gradients and, when gin.m, the input gradient. */
-static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view_t gin) {
+/* Backward through one 3x3 convolution + LeakyReLU: g is the gradient
+ * at the activation's input (the producer of g applied LeakyReLU'), in the
+ * convolution's input; writes the weight and bias gradients and, when gin.m,
+ * the input gradient, times LeakyReLU'(yin) when yin.m (in = yin is the
+ * previous layer's activation and gin has no other contributions). Each
+ * LeakyReLU' is thus applied by the kernel that completes a gradient, not
+ * by a pass of its own. */
+static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t g, view_t gin, view_t yin) {
   reel_nn_conv_t c;
   reel_nn_conv_info(&nn->a, idx, &c);
-  if (act_bwd(nn, g, y)) return -1;
   int H = g.h, W = g.w, N = nn->batch, Cin = c.cin, Cout = c.cout;
-  int nb = nbands(Cin, Cout, H), rows = (H + nb - 1) / nb;
+  int rows = dw_rows(N, Cin, Cout, H, W), nby = (H + rows - 1) / rows, nb = N * nby;
   {
-    K("nn_conv3_dw");
+    K(vec(nn, W) == 16 ? "nn_conv3_dw_16" : "nn_conv3_dw");
     if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
                      REEL_ARG(in.m), REEL_ARG(in.ctot), REEL_ARG(in.coff), REEL_ARG(Cin),
-                     REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(rows),
+                     REEL_ARG(nby), REEL_ARG(H), REEL_ARG(W), REEL_ARG(rows),
                      REEL_ARG(nn->scratch)))
       return -1;
-    size_t gs[3] = {(size_t)Cin, (size_t)Cout, (size_t)nb}, ls[3] = {1, 1, 1};
-    if (reel_cl_run(nn->cl, k, 3, gs, ls)) return -1;
+    size_t gs[3] = {(size_t)Cin, (size_t)Cout / 2, (size_t)nb}, ls[3] = {lx((size_t)Cin), 1, 1};
+    if (run(nn, k, 3, gs, ls)) return -1;
   }
   {
     K("nn_sum_bands");
-    int n = Cout * Cin * 9, goff = (int)c.w_off;
+    int n = Cout * Cin * 9 + Cout, goff = (int)c.w_off; /* weights, then the bias */
     if (reel_cl_args(k, 5, REEL_ARG(nn->scratch), REEL_ARG(n), REEL_ARG(nb), REEL_ARG(nn->grads),
                      REEL_ARG(goff)))
       return -1;
     if (run1(nn, k, (size_t)n)) return -1;
-  }
-  {
-    K("nn_bias_grad");
-    int goff = (int)c.b_off;
-    if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(Cout),
-                     REEL_ARG(N), REEL_ARG(H), REEL_ARG(W), REEL_ARG(nn->grads), REEL_ARG(goff)))
-      return -1;
-    size_t gs = (size_t)Cout, ls = 1;
-    if (reel_cl_run(nn->cl, k, 1, &gs, &ls)) return -1;
   }
   if (!gin.m) return 0;
   {
@@ -413,25 +516,32 @@ static int conv3_bwd(reel_nn_t *nn, int idx, view_t in, view_t y, view_t g, view
   /* the data gradient is a convolution of g with the flipped kernel */
   view_t g2 = g;
   g2.c = Cout;
-  return conv3(nn, g2, nn->scratch, 0, -1, gin, 0);
+  nn->tag = "/dx";
+  int rc = conv3(nn, g2, nn->scratch, 0, -1, gin, yin.m ? 2 : 0, yin);
+  nn->tag = NULL;
+  return rc;
 }
 
-static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin) {
+/* gin += pool'(g), then gin *= LeakyReLU'(y). */
+static int pool_bwd(reel_nn_t *nn, view_t g, view_t gin, view_t y) {
   K("nn_pool_bwd");
   int C = g.c, H = g.h, W = g.w;
-  if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
-                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
+                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(y.m), REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(nn->a.slope)))
     return -1;
-  return run3(nn, k, (size_t)2 * W, (size_t)2 * H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
-static int up_bwd(reel_nn_t *nn, view_t g, view_t gin) {
+/* gin = up'(g) * LeakyReLU'(y). */
+static int up_bwd(reel_nn_t *nn, view_t g, view_t gin, view_t y) {
   K("nn_up_bwd");
   int C = gin.c, H = gin.h, W = gin.w;
-  if (reel_cl_args(k, 9, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
-                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 13, REEL_ARG(g.m), REEL_ARG(g.ctot), REEL_ARG(g.coff), REEL_ARG(gin.m),
+                   REEL_ARG(gin.ctot), REEL_ARG(gin.coff), REEL_ARG(C), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(y.m), REEL_ARG(y.ctot), REEL_ARG(y.coff), REEL_ARG(nn->a.slope)))
     return -1;
-  return run3(nn, k, (size_t)W, (size_t)H, (size_t)nn->batch * C);
+  return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)nn->batch * C);
 }
 
 static int head_bwd(reel_nn_t *nn) {
@@ -447,7 +557,7 @@ static int head_bwd(reel_nn_t *nn) {
                      REEL_ARG(nn->scratch)))
       return -1;
     size_t gs[3] = {(size_t)Cin + 1, (size_t)oc, (size_t)nb}, ls[3] = {1, 1, 1};
-    if (reel_cl_run(nn->cl, k, 3, gs, ls)) return -1;
+    if (run(nn, k, 3, gs, ls)) return -1;
   }
   {
     K("nn_head_sum");
@@ -457,33 +567,37 @@ static int head_bwd(reel_nn_t *nn) {
     if (run1(nn, k, (size_t)oc * (Cin + 1))) return -1;
   }
   K("nn_head_bwd");
-  if (reel_cl_args(k, 8, REEL_ARG(nn->gy.m), REEL_ARG(nn->params), REEL_ARG(woff), REEL_ARG(Cin),
-                   REEL_ARG(oc), REEL_ARG(nn->gdb[0].m), REEL_ARG(H), REEL_ARG(W)))
+  if (reel_cl_args(k, 10, REEL_ARG(nn->gy.m), REEL_ARG(nn->params), REEL_ARG(woff),
+                   REEL_ARG(Cin), REEL_ARG(oc), REEL_ARG(nn->gdb[0].m), REEL_ARG(H), REEL_ARG(W),
+                   REEL_ARG(nn->db[0].m), REEL_ARG(nn->a.slope)))
     return -1;
   return run3(nn, k, (size_t)W / 8, (size_t)H, (size_t)N);
 }
 
 int reel_nn_backward(reel_nn_t *nn) {
   if (!nn->train) return reel_error(REEL_EINTERNAL, "network built without training buffers"), -1;
+  nn->seq = 100;
   int L = nn->a.levels;
   view_t none = {0};
   if (head_bwd(nn)) return -1;
   /* decoder, shallowest level first (the reverse of the forward order) */
   for (int l = 0; l < L; l++) {
     int ia = 2 * L + 2 + 2 * (L - 1 - l);
-    if (conv3_bwd(nn, ia + 1, nn->da[l], nn->db[l], nn->gdb[l], nn->gda[l])) return -1;
-    if (conv3_bwd(nn, ia, nn->cat[l], nn->da[l], nn->gda[l], nn->gcat[l])) return -1;
+    if (conv3_bwd(nn, ia + 1, nn->da[l], nn->gdb[l], nn->gda[l], nn->da[l])) return -1;
+    /* gcat: the upsampling's part and the skip's, which the pool adds to */
+    if (conv3_bwd(nn, ia, nn->cat[l], nn->gda[l], nn->gcat[l], none)) return -1;
     view_t gup = sub(nn->gcat[l], 0, nn->a.width[l + 1]);
-    if (up_bwd(nn, gup, l == L - 1 ? nn->gbb : nn->gdb[l + 1])) return -1;
+    if (up_bwd(nn, gup, l == L - 1 ? nn->gbb : nn->gdb[l + 1], l == L - 1 ? nn->bb : nn->db[l + 1]))
+      return -1;
   }
-  if (conv3_bwd(nn, 2 * L + 1, nn->ba, nn->bb, nn->gbb, nn->gba)) return -1;
-  if (conv3_bwd(nn, 2 * L, nn->pool[L - 1], nn->ba, nn->gba, nn->gpool[L - 1])) return -1;
+  if (conv3_bwd(nn, 2 * L + 1, nn->ba, nn->gbb, nn->gba, nn->ba)) return -1;
+  if (conv3_bwd(nn, 2 * L, nn->pool[L - 1], nn->gba, nn->gpool[L - 1], none)) return -1;
   for (int l = L - 1; l >= 0; l--) {
     /* the skip's gradient (from the decoder, in gcat) plus the pool's */
-    if (pool_bwd(nn, nn->gpool[l], nn->gskip[l])) return -1;
-    if (conv3_bwd(nn, 2 * l + 1, nn->ea[l], nn->skip[l], nn->gskip[l], nn->gea[l])) return -1;
-    if (conv3_bwd(nn, 2 * l, l ? nn->pool[l - 1] : nn->x, nn->ea[l], nn->gea[l],
-                  l ? nn->gpool[l - 1] : none))
+    if (pool_bwd(nn, nn->gpool[l], nn->gskip[l], nn->skip[l])) return -1;
+    if (conv3_bwd(nn, 2 * l + 1, nn->ea[l], nn->gskip[l], nn->gea[l], nn->ea[l])) return -1;
+    if (conv3_bwd(nn, 2 * l, l ? nn->pool[l - 1] : nn->x, nn->gea[l],
+                  l ? nn->gpool[l - 1] : none, none))
       return -1;
   }
   return 0;
@@ -518,7 +632,7 @@ static int pack(reel_nn_t *nn, view_t *dst, int n, const reel_image_t *src, cons
                    REEL_ARG(scale), REEL_ARG(orient), REEL_ARG(ycc)))
     return -1;
   size_t g[2] = {(size_t)W, (size_t)H}, l[2] = {lx((size_t)W), 1};
-  return reel_cl_run(nn->cl, k, 2, g, l);
+  return run(nn, k, 2, g, l);
 }
 
 int reel_nn_pack_image(reel_nn_t *nn, int n, const reel_image_t *src, const int ch[3], int x0,
@@ -551,7 +665,7 @@ int reel_nn_unpack_image(reel_nn_t *nn, int n, reel_image_t *dst, const int ch[3
                    REEL_ARG(ch[2]), REEL_ARG(x0), REEL_ARG(y0), REEL_ARG(ycc_to_rgb)))
     return -1;
   size_t g[2] = {(size_t)w, (size_t)h}, l[2] = {lx((size_t)w), 1};
-  return reel_cl_run(nn->cl, k, 2, g, l);
+  return run(nn, k, 2, g, l);
 }
 
 /* Device copy of the parameters of another instance (same architecture). */
