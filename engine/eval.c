@@ -605,6 +605,8 @@ static int node_value(reel_ctx_t *c, reel_node_t *n, int frame, reel_value_t **o
     reel_memcache_remove(c->mc, &k);
   }
   if (c->dc && (d->flags & REEL_NF_DISK)) {
+    /* a cached image is loaded onto the device: open it first */
+    if (d->output == REEL_V_IMAGE && !reel_job_cl(&j)) goto out;
     int hit = reel_diskcache_get_value(c->dc, &k, &v);
     if (hit < 0) goto out;
     if (!hit && (d->flags & REEL_NF_LOCKED)) {

@@ -87,8 +87,9 @@ check "resumed run infers exactly like the uninterrupted one" \
   same_pixels "$T/a.out/o.0010.exr" "$T/b.out/o.0010.exr"
 
 # tiled inference equals untiled: tile 64 (96-pixel tiles, 32 overlap) vs one tile
+# (its own cache: Infer's results are cached on disk and tile is not in the key)
 graph c 60 rgb 64
-reel render "$T/c.lua" --cache "$T/ca" > /dev/null 2>&1
+reel render "$T/c.lua" --cache "$T/cc" > /dev/null 2>&1
 check "tiled inference equals the whole frame to 1e-5" $PY - "$T/a.out/o.0010.exr" "$T/c.out/o.0010.exr" <<'PY'
 import sys
 import OpenImageIO as oiio
@@ -100,6 +101,12 @@ print("tiled vs untiled: max difference %.3g" % d, file=sys.stderr)
 sys.exit(0 if a.shape == b.shape and d <= 1e-5 else 1)
 PY
 
+# the same inference from a cache that holds it: loaded from disk, not recomputed
+rm -rf "$T/c.out"
+reel render "$T/c.lua" --cache "$T/ca" --stats-json "$T/c2.json" > /dev/null 2>&1
+check "cached Infer frames load from disk as the first thing a render does" [ $? = 0 ]
+check "the loaded frames equal the computed ones" same_pixels "$T/a.out/o.0010.exr" "$T/c.out/o.0010.exr"
+
 # a saved model used by path gives the same pixels
 cat > "$T/d.lua" <<LUA
 local reel = require "reel"
@@ -108,7 +115,7 @@ local rgb = reel.Shuffle { src, out = "R=a.R,G=a.G,B=a.B" }
 return reel.Write { reel.Infer { rgb, model = "$T/a.reelnet" }, path = "$T/d.out/o.####.exr",
                     pixeltype = "float", compression = "none" }
 LUA
-reel render "$T/d.lua" --cache "$T/ca" > /dev/null 2>&1
+reel render "$T/d.lua" --cache "$T/cd" > /dev/null 2>&1
 check "Infer { model = \"file.reelnet\" } matches the Train input" \
   same_pixels "$T/a.out/o.0010.exr" "$T/d.out/o.0010.exr"
 
