@@ -55,21 +55,17 @@ def check(name, ok, detail=""):
         print("FAIL", name, detail)
 
 
-def run_all(jobs):
-    """Runs make-reference once per argument list, a few at a time (one job
-    each unless the list says); returns each run's stderr."""
-    err, procs, todo = [None] * len(jobs), {}, list(enumerate(jobs))
-    width = max(2, os.cpu_count() or 2)
-    while todo or procs:
-        while todo and len(procs) < width:
-            i, args = todo.pop(0)
-            one = [] if "--jobs" in args else ["--jobs", "1"]
-            procs[i] = subprocess.Popen([sys.executable, TOOL, *args, *one],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True)
-        i = next(iter(procs))
-        err[i] = procs.pop(i).communicate()[1]
-    return err
+def launch(jobs):
+    """Starts make-reference once per argument list (one job each unless the
+    list says), all at once; wait() collects them."""
+    return [subprocess.Popen([sys.executable, TOOL, *args,
+                              *([] if "--jobs" in args else ["--jobs", "1"])],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for args in jobs]
+
+
+def wait(procs):
+    return [p.communicate()[1] for p in procs]
 
 
 def tool(*args):
@@ -207,7 +203,7 @@ def main():
         print("data/vtest is missing: run tools/fetch-footage.sh")
         print("0 passed, 1 failed")
         return 1
-    # the command line, eight runs: two cores take them two at a time
+    # the command line, eight runs, started at once
     out = lambda name, ext="png": ["%s/%s/r.####.%s" % (T, name, ext), "--truth-json",
                                    "%s/%s/r.json" % (T, name),
                                    "--seed", "8" if name == "c" else "7"]
@@ -225,17 +221,126 @@ def main():
                      "--pixeltype", "float", *skip_but("geometry")],
     }
     names = list(jobs)
-    errs = run_all([jobs[n] for n in names])
+    procs = launch([jobs[n] for n in names])
+
+    # while they run: the grade and the stages' figures, the tool's functions
+    # run in this process; first the grade's formula and what it does
+    mr = load_tool()
+    stage_frames = (100, 400, 700)
+    truths = [read(VTEST % f) for f in stage_frames]
+
+    def make(truth, k, *keep, more=()):
+        a = mr.parse_args([VPAT, "r.####.exr", "--range", "%d" % k, "--seed", "7",
+                           *skip_but(*keep), *more])
+        c = mr.settings(a, 768, 576)
+        return mr.make(truth, k, c), c
+
+    err, rows = 0, []
+    for f, x in zip(stage_frames, truths):
+        o = make(x, f, "grade")[0].astype(np.float64)  # means over 442k samples
+        x = x.astype(np.float64)
+        err = max(err, np.abs(o - grade_ref(x)).max())
+        ya, cba, cra = ycbcr(x)
+        yb, cbb, crb = ycbcr(o)
+        spread = lambda cb, cr: np.sqrt(np.mean((cb - cb.mean()) ** 2 + (cr - cr.mean()) ** 2))
+        rows.append((*(o.mean((0, 1)) - x.mean((0, 1))), yb.mean() - ya.mean(),
+                     cbb.mean() - cba.mean(), crb.mean() - cra.mean(), yb.std() / ya.std(),
+                     spread(cbb, crb) / spread(cba, cra)))
+    r = np.array(rows)
+    print("grade: frame   dR'     dG'     dB'     dY'     dCb     dCr   sd Y'  chroma spread")
+    for f, row in zip((100, 400, 700), rows):
+        print("       %5d %+.4f %+.4f %+.4f %+.4f %+.4f %+.4f  x%.3f  x%.3f" % (f, *row))
+    check("grade: the documented formula (max error %.2g)" % err, err < 1e-5)
+    check("grade: warmer (mean Cr up >= %g, Cb down >= %g on every frame)"
+          % (MIN_CR_SHIFT, MIN_CB_DROP),
+          r[:, 5].min() >= MIN_CR_SHIFT and -r[:, 4].max() >= MIN_CB_DROP)
+    check("grade: more contrast (sd of Y' x >= %g)" % MIN_CONTRAST, r[:, 6].min() >= MIN_CONTRAST)
+
+    # each stage against the aligned truth, inside the bars' picture
+    c = make(truths[0], 100, "geometry", "letterbox")[1]
+    mg, (_, y0, _, y1) = c["matrix"], c["picture"]
+    al = [aligned(t, mg) for t in truths]  # seed 7 every time: the same matrix
+    pic = np.zeros((576, 768), bool)
+    pic[y0 + BAR_MARGIN:y1 - BAR_MARGIN] = True
+    G = ("geometry",)
+    full = G + ("dirt", "grade", "letterbox", "resolution", "noise", "jpeg")
+    rows = [  # label, stages kept, more arguments
+        ("geometry", G, []), ("+ dirt", full[:2], []), ("+ grade", full[:3], []),
+        ("+ letterbox + resolution (0.55)", full[:5], []), ("+ noise", full[:6], []),
+        ("+ JPEG q60 4:2:0: the reference (no subtitles)", full, []),
+        ("geometry + resolution (0.55)", G + ("resolution",), []),
+        ("geometry + resolution (720x480)", G + ("resolution",), ["--storage", "720x480"]),
+        ("geometry + noise", G + ("noise",), []),
+        ("geometry + JPEG q60 4:2:0", G + ("jpeg",), []),
+        ("geometry + JPEG q60 4:4:4", G + ("jpeg",), ["--chroma", "444"]),
+        ("geometry + resolution + JPEG", G + ("resolution", "jpeg"), []),
+    ]
+    print("stages vs the aligned truth (vtest 100, 400, 700; inside the bars, %d px in):"
+          % BAR_MARGIN)
+    print("  %-48s %8s %7s %12s" % ("stages", "PSNR dB", "SSIM Y'", "chroma PSNR"))
+    fig = {}
+
+    def figures(label, outs):
+        p = np.array([(np.mean((o[m] - at[m]) ** 2), ssim(o, at, m), mse_chroma(o, at, m))
+                      for o, (at, m) in zip(outs, al)]).mean(0)  # MSEs pooled over the frames
+        fig[label] = (db(p[0]), p[1], db(p[2]))
+        print("  %-48s %8.2f %7.4f %12.2f" % (label, *fig[label]))
+
+    al = [(at, ok & pic) for at, ok in al]
+    for label, keep, more in rows:
+        outs = []
+        for f, t in zip(stage_frames, truths):
+            o, c = make(t, f, *keep, more=more)
+            assert np.array_equal(c["matrix"], mg)
+            outs.append(o)
+        figures(label, outs)
+        if keep == full:
+            # what a grade match (gain and offset per channel, least squares
+            # over the three frames) leaves
+            fit = []
+            for ch in range(3):
+                x = np.concatenate([o[..., ch][m] for o, (at, m) in zip(outs, al)])
+                y = np.concatenate([at[..., ch][m] for at, m in al])
+                fit.append(np.polyfit(x, y, 1))
+            figures("  ... after a gain/offset fit per channel (info)",
+                    [np.stack([np.polyval(fit[ch], o[..., ch]) for ch in range(3)], -1)
+                     for o in outs])
+    soft = fig["geometry + resolution + JPEG"]
+    check("resolution + JPEG: PSNR in [%g, %g] dB" % PSNR_SOFT,
+          PSNR_SOFT[0] <= soft[0] <= PSNR_SOFT[1], "%.2f" % soft[0])
+    check("resolution + JPEG: SSIM in [%g, %g]" % SSIM_SOFT,
+          SSIM_SOFT[0] <= soft[1] <= SSIM_SOFT[1], "%.4f" % soft[1])
+    check("geometry alone: the aligned truth itself (PSNR >= 50 dB)", fig["geometry"][0] >= 50)
+    steps = [fig[r[0]][0] for r in rows[:6]]
+    check("every stage added lowers PSNR", all(b < a for a, b in zip(steps, steps[1:])),
+          " ".join("%.2f" % v for v in steps))
+    c420, c444 = fig["geometry + JPEG q60 4:2:0"][2], fig["geometry + JPEG q60 4:4:4"][2]
+    check("JPEG: 4:2:0 loses chroma 4:4:4 keeps (chroma PSNR %.1f < %.1f - 1 dB)" % (c420, c444),
+          c420 < c444 - 1)
+
+    # pillarbox
+    o, c = make(truths[0], 100, "letterbox", more=["--pillarbox", "0.1"])
+    x0p, y0p, x1p, y1p = c["picture"]
+    check("--pillarbox 0.1: columns 0-%d and %d-767 black, the picture %s"
+          % (x0p - 1, x1p, c["picture"]),
+          c["picture"] == [77, 46, 691, 530] and o[:, :x0p].max() == 0 and o[:, x1p:].max() == 0
+          and o[:y0p].max() == 0 and o[y1p:].max() == 0 and o[y0p:y1p, x0p:x1p].mean() > 0.2)
+
+    errs = wait(procs)
     bad = [n for n in names if not os.path.exists("%s/%s/r.json" % (T, n))]
     for n, e in zip(names, errs):
         if e.strip():
             print(n, e.strip())
-    check("make-reference runs (%d runs, %.1f s)" % (len(names), time.time() - start), not bad,
+    check("make-reference runs (%d runs, done after %.1f s)" % (len(names), time.time() - start),
+          not bad,
           " ".join(bad))
     if bad:
         print("%d passed, %d failed" % (passed, failed))
         return 1
     J = {n: json.load(open("%s/%s/r.json" % (T, n))) for n in names}
+
+    check("the command line's matrix is the one the stages used",
+          np.array_equal(np.array(J["geometry"]["matrix"]), mg))
 
     # determinism: one job and two, the same bytes; another seed, another transform
     files = ["r.%04d.png" % f for f in range(1, 5)] + ["r.json"]
@@ -333,108 +438,6 @@ def main():
             ok_other &= dif.max() == 0
     check("subtitles: bright text in the lower third of frames 102-103, nothing above", ok_text)
     check("subtitles: frame 104 unchanged, bit for bit", ok_other)
-
-    # grade: the documented formula, and what it does to the colour; the
-    # tool's stages run in this process from here on
-    mr = load_tool()
-    stage_frames = (100, 400, 700)
-    truths = [read(VTEST % f) for f in stage_frames]
-
-    def make(truth, k, *keep, more=()):
-        a = mr.parse_args([VPAT, "r.####.exr", "--range", "%d" % k, "--seed", "7",
-                           *skip_but(*keep), *more])
-        c = mr.settings(a, 768, 576)
-        return mr.make(truth, k, c), c
-
-    err, rows = 0, []
-    for f, x in zip(stage_frames, truths):
-        o = make(x, f, "grade")[0].astype(np.float64)  # means over 442k samples
-        x = x.astype(np.float64)
-        err = max(err, np.abs(o - grade_ref(x)).max())
-        ya, cba, cra = ycbcr(x)
-        yb, cbb, crb = ycbcr(o)
-        spread = lambda cb, cr: np.sqrt(np.mean((cb - cb.mean()) ** 2 + (cr - cr.mean()) ** 2))
-        rows.append((*(o.mean((0, 1)) - x.mean((0, 1))), yb.mean() - ya.mean(),
-                     cbb.mean() - cba.mean(), crb.mean() - cra.mean(), yb.std() / ya.std(),
-                     spread(cbb, crb) / spread(cba, cra)))
-    r = np.array(rows)
-    print("grade: frame   dR'     dG'     dB'     dY'     dCb     dCr   sd Y'  chroma spread")
-    for f, row in zip((100, 400, 700), rows):
-        print("       %5d %+.4f %+.4f %+.4f %+.4f %+.4f %+.4f  x%.3f  x%.3f" % (f, *row))
-    check("grade: the documented formula (max error %.2g)" % err, err < 1e-5)
-    check("grade: warmer (mean Cr up >= %g, Cb down >= %g on every frame)"
-          % (MIN_CR_SHIFT, MIN_CB_DROP),
-          r[:, 5].min() >= MIN_CR_SHIFT and -r[:, 4].max() >= MIN_CB_DROP)
-    check("grade: more contrast (sd of Y' x >= %g)" % MIN_CONTRAST, r[:, 6].min() >= MIN_CONTRAST)
-
-    # each stage against the aligned truth, inside the bars' picture
-    mg = np.array(J["geometry"]["matrix"])
-    al = [aligned(t, mg) for t in truths]  # seed 7 every time: the same matrix
-    pic = np.zeros((576, 768), bool)
-    pic[y0 + BAR_MARGIN:y1 - BAR_MARGIN] = True
-    G = ("geometry",)
-    full = G + ("dirt", "grade", "letterbox", "resolution", "noise", "jpeg")
-    rows = [  # label, stages kept, more arguments
-        ("geometry", G, []), ("+ dirt", full[:2], []), ("+ grade", full[:3], []),
-        ("+ letterbox + resolution (0.55)", full[:5], []), ("+ noise", full[:6], []),
-        ("+ JPEG q60 4:2:0: the reference (no subtitles)", full, []),
-        ("geometry + resolution (0.55)", G + ("resolution",), []),
-        ("geometry + resolution (720x480)", G + ("resolution",), ["--storage", "720x480"]),
-        ("geometry + noise", G + ("noise",), []),
-        ("geometry + JPEG q60 4:2:0", G + ("jpeg",), []),
-        ("geometry + JPEG q60 4:4:4", G + ("jpeg",), ["--chroma", "444"]),
-        ("geometry + resolution + JPEG", G + ("resolution", "jpeg"), []),
-    ]
-    print("stages vs the aligned truth (vtest 100, 400, 700; inside the bars, %d px in):"
-          % BAR_MARGIN)
-    print("  %-48s %8s %7s %12s" % ("stages", "PSNR dB", "SSIM Y'", "chroma PSNR"))
-    fig = {}
-
-    def figures(label, outs):
-        p = np.array([(np.mean((o[m] - at[m]) ** 2), ssim(o, at, m), mse_chroma(o, at, m))
-                      for o, (at, m) in zip(outs, al)]).mean(0)  # MSEs pooled over the frames
-        fig[label] = (db(p[0]), p[1], db(p[2]))
-        print("  %-48s %8.2f %7.4f %12.2f" % (label, *fig[label]))
-
-    al = [(at, ok & pic) for at, ok in al]
-    for label, keep, more in rows:
-        outs = []
-        for f, t in zip(stage_frames, truths):
-            o, c = make(t, f, *keep, more=more)
-            assert np.array_equal(c["matrix"], mg)
-            outs.append(o)
-        figures(label, outs)
-        if keep == full:
-            # what a grade match (gain and offset per channel, least squares
-            # over the three frames) leaves
-            fit = []
-            for ch in range(3):
-                x = np.concatenate([o[..., ch][m] for o, (at, m) in zip(outs, al)])
-                y = np.concatenate([at[..., ch][m] for at, m in al])
-                fit.append(np.polyfit(x, y, 1))
-            figures("  ... after a gain/offset fit per channel (info)",
-                    [np.stack([np.polyval(fit[ch], o[..., ch]) for ch in range(3)], -1)
-                     for o in outs])
-    soft = fig["geometry + resolution + JPEG"]
-    check("resolution + JPEG: PSNR in [%g, %g] dB" % PSNR_SOFT,
-          PSNR_SOFT[0] <= soft[0] <= PSNR_SOFT[1], "%.2f" % soft[0])
-    check("resolution + JPEG: SSIM in [%g, %g]" % SSIM_SOFT,
-          SSIM_SOFT[0] <= soft[1] <= SSIM_SOFT[1], "%.4f" % soft[1])
-    check("geometry alone: the aligned truth itself (PSNR >= 50 dB)", fig["geometry"][0] >= 50)
-    steps = [fig[r[0]][0] for r in rows[:6]]
-    check("every stage added lowers PSNR", all(b < a for a, b in zip(steps, steps[1:])),
-          " ".join("%.2f" % v for v in steps))
-    c420, c444 = fig["geometry + JPEG q60 4:2:0"][2], fig["geometry + JPEG q60 4:4:4"][2]
-    check("JPEG: 4:2:0 loses chroma 4:4:4 keeps (chroma PSNR %.1f < %.1f - 1 dB)" % (c420, c444),
-          c420 < c444 - 1)
-
-    # pillarbox
-    o, c = make(truths[0], 100, "letterbox", more=["--pillarbox", "0.1"])
-    x0p, y0p, x1p, y1p = c["picture"]
-    check("--pillarbox 0.1: columns 0-%d and %d-767 black, the picture %s"
-          % (x0p - 1, x1p, c["picture"]),
-          c["picture"] == [77, 46, 691, 530] and o[:, :x0p].max() == 0 and o[:, x1p:].max() == 0
-          and o[:y0p].max() == 0 and o[y1p:].max() == 0 and o[y0p:y1p, x0p:x1p].mean() > 0.2)
 
     # errors
     rc, err = tool(VPAT, T + "/x/r.####.png", "--range", "790-800", "--offset", "0")
