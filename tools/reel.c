@@ -30,8 +30,9 @@ static const char *usage_text =
     "  render FILE.lua [--frames A-B] [--output NAME] [--cache DIR] [--no-cache]\n"
     "                  [--mem SIZE] [--device N] [--explain] [--verify]\n"
     "                  [--stats-json PATH] [--quiet]\n"
-    "  report FILE.lua [--cache DIR] [-o NAME] [--no-cache] [--device N] [--quiet]\n"
-    "                             render only the graph's Report nodes (QC pages)\n"
+    "  report FILE.lua [--cache DIR] [-o NAME] [render's other flags]\n"
+    "                             render only the graph's Report nodes (QC pages),\n"
+    "                             or with -o the one of that name\n"
     "  graph FILE.lua [--dot]     print the graph (Graphviz with --dot)\n"
     "  nodes [NAME] [--markdown]  document nodes, ports and parameters\n"
     "  info IMAGE...              size, windows, channels, format, metadata\n"
@@ -176,13 +177,7 @@ static int cmd_render(int argc, char **argv, int report) {
     if (!v) return usage("missing value after an option");                                     \
     i++;                                                                                       \
   } while (0)
-    if (report && (!strcmp(a, "--frames") || !strcmp(a, "--explain") ||
-                   !strcmp(a, "--verify") || !strcmp(a, "--stats-json") || !strcmp(a, "--mem"))) {
-      char m[256];
-      snprintf(m, sizeof m, "report takes --cache, -o, --no-cache, --device and --quiet, not %s"
-               " (use reel render for that)", a);
-      return usage(m);
-    } else if (!strcmp(a, "--frames")) {
+    if (!strcmp(a, "--frames")) {
       NEED();
       char *end;
       o.first = (int)strtol(v, &end, 10);
