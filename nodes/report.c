@@ -5,11 +5,11 @@
  * with a wipe, measured against the reference by Compare's code
  * (nodes/compare.h). Written like Write (temporary file + rename); the
  * result records size, mtime and inode, so an unchanged page is skipped. */
+#include "report.h"
 #include "compare.h"
 #include "nn/model.h"
 #include "node.h"
 #include "record.h"
-#include "report.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -159,14 +159,14 @@ static int mkdirs(const char *path) {
 typedef struct {
   reel_job_t *j;
   const report_t *p;
-  int nf;                  /* held-out frames */
-  reel_image_t **im;       /* [nf][REFERENCE + 1], NULL where unconnected */
+  int nf;            /* held-out frames */
+  reel_image_t **im; /* [nf][REFERENCE + 1], NULL where unconnected */
   reel_model_t *model;
-  reel_image_t **ds;       /* dataset frames */
+  reel_image_t **ds; /* dataset frames */
   int *ds_frame, nds;
-  float **rgb;             /* display R'G'B' per held-out image, [nf][REFERENCE + 1] */
-  int w, h;                /* their size (the first image's) */
-  char tmp[4200];          /* thumbnail scratch file */
+  float **rgb;    /* display R'G'B' per held-out image, [nf][REFERENCE + 1] */
+  int w, h;       /* their size (the first image's) */
+  char tmp[4200]; /* thumbnail scratch file */
 } page_t;
 
 static void embed_thumb(page_t *g, reel_html_t *h, const float *rgb, int w, int hh, int tw,
@@ -202,8 +202,10 @@ static void section_dataset(page_t *g, reel_html_t *h) {
   int tw = g->p->thumb * 3 / 8 < 64 ? 64 : g->p->thumb * 3 / 8;
   char from[256];
   source_of(g->j->node, DATASET, from, sizeof from);
-  reel_html_printf(h, "<section id=\"dataset\"><h2>Dataset</h2><p class=\"note\">%d training "
-                      "frame%s from ", g->nds, g->nds == 1 ? "" : "s");
+  reel_html_printf(h,
+                   "<section id=\"dataset\"><h2>Dataset</h2><p class=\"note\">%d training "
+                   "frame%s from ",
+                   g->nds, g->nds == 1 ? "" : "s");
   reel_html_text(h, from);
   reel_html_printf(h, ".</p><div class=\"row dataset\" style=\"--dthumb:%dpx\">\n", tw);
   for (int i = 0; i < g->nds && !h->bad; i++) {
@@ -268,9 +270,10 @@ static void contact_sheets(reel_html_t *h, const char *dir) {
     reel_html_put(h, ".</p>\n");
   } else {
     qsort(names, (size_t)n, sizeof *names, by_name); /* step-%08d: by name is by step */
-    reel_html_printf(h, "<p class=\"note\">%d contact sheet%s (input | output | target, then "
-                        "preview input | output when Train has a preview); the first and the "
-                        "last %s:</p><div class=\"row contact\">\n",
+    reel_html_printf(h,
+                     "<p class=\"note\">%d contact sheet%s (input | output | target, then "
+                     "preview input | output when Train has a preview); the first and the "
+                     "last %s:</p><div class=\"row contact\">\n",
                      n, n == 1 ? "" : "s", n > 4 ? "three" : "ones");
   }
   for (int i = 0; i < n && !h->bad; i++) {
@@ -339,8 +342,10 @@ static void section_frames(page_t *g, reel_html_t *h) {
   reel_html_put(h, "<section id=\"frames\"><h2>Held-out frames</h2>\n");
   for (int i = 0; i < g->nf && !h->bad; i++) {
     int f = (int)g->p->frames.v[i], n = 0;
-    reel_html_printf(h, "<div class=\"frame\" id=\"frame-%d\"><h3>Frame %d</h3>"
-                        "<div class=\"row\">\n", f, f);
+    reel_html_printf(h,
+                     "<div class=\"frame\" id=\"frame-%d\"><h3>Frame %d</h3>"
+                     "<div class=\"row\">\n",
+                     f, f);
     for (int k = 0; k < NSHOWN; k++) {
       int port = shown[k];
       float *rgb = g->rgb[i * (REFERENCE + 1) + port];
@@ -360,8 +365,10 @@ static void section_frames(page_t *g, reel_html_t *h) {
     if (n >= 2) { /* first pair: ML (else the baseline, else the reference) over the source */
       const float *const *r = (const float *const *)g->rgb + i * (REFERENCE + 1);
       const char *top = r[ML] ? "ml" : r[BASELINE] ? "baseline" : "reference";
-      reel_html_printf(h, "<div class=\"wipe\" data-roles=\"ml baseline source reference\" "
-                          "data-top=\"%s\" data-bottom=\"source\"></div>\n", top);
+      reel_html_printf(h,
+                       "<div class=\"wipe\" data-roles=\"ml baseline source reference\" "
+                       "data-top=\"%s\" data-bottom=\"source\"></div>\n",
+                       top);
     }
     reel_html_put(h, "</div>\n");
   }
@@ -376,8 +383,8 @@ static const struct {
 } cols[] = {
     {REEL_CMP_PSNR, 1, "psnr", "PSNR (dB) \xe2\x86\x91", "%.3f"},
     {REEL_CMP_PSNR_CHROMA, 1, "psnr_chroma", "chroma PSNR (dB) \xe2\x86\x91", "%.3f"},
-    {REEL_CMP_DE_MEAN, 0, "de2000_mean", "\xce\x94" "E00 mean \xe2\x86\x93", "%.4f"},
-    {REEL_CMP_DE_P95, 0, "de2000_p95", "\xce\x94" "E00 p95 \xe2\x86\x93", "%.4f"},
+    {REEL_CMP_DE_MEAN, 0, "de2000_mean", "\316\224E00 mean \xe2\x86\x93", "%.4f"},
+    {REEL_CMP_DE_P95, 0, "de2000_p95", "\316\224E00 p95 \xe2\x86\x93", "%.4f"},
     {REEL_CMP_SSIM, 1, "ssim", "SSIM \xe2\x86\x91", "%.5f"},
 };
 #define NCOLS 5
@@ -426,11 +433,12 @@ static void section_metrics(page_t *g, reel_html_t *h) {
                      "against.</p></section>\n");
     return;
   }
-  reel_html_printf(h, "<p class=\"note\">Against the reference, over the whole frame, by "
-                      "Compare's code (<code>reel compare</code> gives the same numbers). "
-                      "\xe2\x86\x91 higher is better, \xe2\x86\x93 lower is better; the best "
-                      "of each column within a frame is highlighted. The last block is the "
-                      "mean over the %d held-out frame%s.</p>\n",
+  reel_html_printf(h,
+                   "<p class=\"note\">Against the reference, over the whole frame, by "
+                   "Compare's code (<code>reel compare</code> gives the same numbers). "
+                   "\xe2\x86\x91 higher is better, \xe2\x86\x93 lower is better; the best "
+                   "of each column within a frame is highlighted. The last block is the "
+                   "mean over the %d held-out frame%s.</p>\n",
                    g->nf, g->nf == 1 ? "" : "s");
   reel_html_put(h, "<table class=\"metrics\"><thead><tr><th>frame</th><th>image</th>");
   for (int c = 0; c < NCOLS; c++) reel_html_printf(h, "<th>%s</th>", cols[c].head);
@@ -447,11 +455,9 @@ static void section_metrics(page_t *g, reel_html_t *h) {
     for (int k = 0; k < 3 && !h->bad; k++) {
       if (!(have[k] = r[candidates[k]] != NULL)) continue;
       if (!(cand = reel_image_new(cl, 3, NULL, box, box)) ||
-          reel_image_upload(cand, r[candidates[k]]) ||
-          reel_compare_metrics(cand, ref, box, v[k])) {
-        reel_error_prefix("%s: frame %d, '%s' against 'reference':",
-                          reel_node_label(g->j->node), (int)g->p->frames.v[i],
-                          inputs[candidates[k]].name);
+          reel_image_upload(cand, r[candidates[k]]) || reel_compare_metrics(cand, ref, box, v[k])) {
+        reel_error_prefix("%s: frame %d, '%s' against 'reference':", reel_node_label(g->j->node),
+                          (int)g->p->frames.v[i], inputs[candidates[k]].name);
         h->bad = 1;
       }
       reel_image_unref(cand);
@@ -475,7 +481,9 @@ static void head(page_t *g, reel_html_t *h) {
   char title[1024], when[64], keyhex[REEL_KEY_HEX], lineage[2048] = "";
   const char *file = reel_node_file(n), *base = strrchr(file, '/');
   snprintf(title, sizeof title, "%s%s", p->title ? p->title : "QC report: ",
-           p->title ? "" : base ? base + 1 : file);
+           p->title ? ""
+           : base   ? base + 1
+                    : file);
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
@@ -498,19 +506,21 @@ static void head(page_t *g, reel_html_t *h) {
   reel_html_text(h, file);
   reel_html_put(h, "</dd>\n<dt>report</dt><dd>");
   reel_html_text(h, reel_node_label(n));
-  reel_html_printf(h, "</dd>\n<dt>date</dt><dd>%s</dd>\n<dt>reel</dt><dd>%s</dd>\n"
-                      "<dt>key</dt><dd>%s</dd>\n<dt>lineage</dt><dd>",
+  reel_html_printf(h,
+                   "</dd>\n<dt>date</dt><dd>%s</dd>\n<dt>reel</dt><dd>%s</dd>\n"
+                   "<dt>key</dt><dd>%s</dd>\n<dt>lineage</dt><dd>",
                    when, reel_version(), keyhex);
   reel_html_text(h, lineage);
   reel_html_put(h, "</dd>\n<dt>held-out frames</dt><dd>");
   for (int i = 0; i < g->nf; i++) reel_html_printf(h, "%s%d", i ? " " : "", (int)p->frames.v[i]);
-  reel_html_printf(h, "</dd>\n<dt>display</dt><dd>space = \"%s\" (%dx%d)</dd>\n",
-                   spaces[p->space], g->w, g->h);
+  reel_html_printf(h, "</dd>\n<dt>display</dt><dd>space = \"%s\" (%dx%d)</dd>\n", spaces[p->space],
+                   g->w, g->h);
   if (g->model) {
     const reel_model_t *m = g->model;
     const char *size = reel_model_size(m);
-    reel_html_printf(h, "<dt>model</dt><dd>%s U-Net, %s, %zu parameters, %lld steps, loss "
-                        "%.6g</dd>\n",
+    reel_html_printf(h,
+                     "<dt>model</dt><dd>%s U-Net, %s, %zu parameters, %lld steps, loss "
+                     "%.6g</dd>\n",
                      size ? size : "custom", m->arch.mode == REEL_NN_CHROMA ? "chroma" : "rgb",
                      m->nparams, (long long)m->steps, m->loss);
   }

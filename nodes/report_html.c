@@ -3,8 +3,8 @@
  * grey page (no tint next to pictures judged for colour) and the wipes, a
  * slider that reveals one image over another, built from the thumbnails of
  * the same frame. */
-#include "report.h"
 #include "error.h"
+#include "report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,8 +45,12 @@ void reel_html_printf(reel_html_t *h, const char *fmt, ...) {
 
 void reel_html_text(reel_html_t *h, const char *s) {
   for (const char *run = s;; s++) {
-    const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
-                    : *s == '"' ? "&quot;" : *s == '\'' ? "&#39;" : NULL;
+    const char *e = *s == '&'    ? "&amp;"
+                    : *s == '<'  ? "&lt;"
+                    : *s == '>'  ? "&gt;"
+                    : *s == '"'  ? "&quot;"
+                    : *s == '\'' ? "&#39;"
+                                 : NULL;
     if (!e && *s) continue;
     reel_html_raw(h, run, (size_t)(s - run));
     if (!*s) return;
@@ -115,7 +119,8 @@ const char reel_report_css[] =
     ".wipe input[type=range]{flex:1}\n"
     "table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:8px 0}\n"
     ".metrics th,.metrics td{border:1px solid #444;padding:3px 10px;text-align:right}\n"
-    ".metrics th{background:#333}.metrics th:nth-child(-n+2){text-align:left}.metrics td.what,.metrics td.frame{text-align:left}\n"
+    ".metrics th{background:#333}.metrics th:nth-child(-n+2){text-align:left}.metrics "
+    "td.what,.metrics td.frame{text-align:left}\n"
     ".metrics tr.first td{border-top:2px solid #666}\n"
     ".metrics td.best{background:#2f5a34;color:#fff;font-weight:bold}\n"
     ".metrics tr.mean td{background:#303030}.metrics tr.mean td.best{background:#2f5a34}\n"

@@ -31,8 +31,10 @@ float *reel_report_display(const reel_node_t *n, const reel_image_t *im, int spa
       reel_node_error(n, REEL_EUSER,
                       "input '%s' has no channel %s: space = \"%s\" reads %s, %s, %s (set "
                       "space, or put a Shuffle or Colorspace before)",
-                      what, want[c], space == REEL_REPORT_YCBCR ? "ycbcr"
-                                     : space == REEL_REPORT_LINEAR ? "linear" : "srgb",
+                      what, want[c],
+                      space == REEL_REPORT_YCBCR    ? "ycbcr"
+                      : space == REEL_REPORT_LINEAR ? "linear"
+                                                    : "srgb",
                       want[0], want[1], want[2]);
       return NULL;
     }

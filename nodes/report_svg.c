@@ -4,9 +4,9 @@
  * by a few barycentre sweeps (Sugiyama-style) to untangle edges; and the
  * training loss on a log axis, the per-step values drawn as a min-max band
  * per pixel column under a centred moving average. */
-#include "report.h"
 #include "error.h"
 #include "node.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -97,7 +97,8 @@ void reel_report_graph_svg(reel_html_t *h, const reel_node_t *self) {
   }
   int maxd = 0;
   for (int i = 0; i < nv; i++) maxd = v[i].depth > maxd ? v[i].depth : maxd;
-  int *rows = calloc((size_t)maxd + 1, sizeof *rows), *colw = calloc((size_t)maxd + 1, sizeof *colw);
+  int *rows = calloc((size_t)maxd + 1, sizeof *rows),
+      *colw = calloc((size_t)maxd + 1, sizeof *colw);
   if (!rows || !colw) {
     free(rows);
     free(colw);
@@ -187,14 +188,19 @@ void reel_report_graph_svg(reel_html_t *h, const reel_node_t *self) {
   for (int i = 0; i < nv; i++) {
     gnode_t *x = &v[i];
     int me = x->n == self, sink = (reel_node_desc(x->n)->flags & REEL_NF_SINK) != 0;
-    reel_html_printf(h,
-                     "<g class=\"gnode\" data-type=\"%s\"><title>", reel_node_type(x->n));
+    reel_html_printf(h, "<g class=\"gnode\" data-type=\"%s\"><title>", reel_node_type(x->n));
     reel_html_text(h, reel_node_label(x->n));
     reel_html_printf(h,
                      "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"5\" "
                      "fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"/>",
-                     x->x, x->y, x->w, x->hgt, me ? "#35507a" : sink ? "#3d3d3d" : "#333",
-                     me ? "#9cc3ff" : sink ? "#d0d0d0" : "#777", sink ? "2" : "1");
+                     x->x, x->y, x->w, x->hgt,
+                     me     ? "#35507a"
+                     : sink ? "#3d3d3d"
+                            : "#333",
+                     me     ? "#9cc3ff"
+                     : sink ? "#d0d0d0"
+                            : "#777",
+                     sink ? "2" : "1");
     reel_html_printf(h,
                      "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\" "
                      "fill=\"#eee\">",
@@ -262,7 +268,8 @@ static int read_loss(const char *path, double **step, double **loss, int *n) {
     if (!isfinite(vs) || !isfinite(vl) || vl <= 0) continue;
     if (*n == cap) {
       cap = cap ? cap * 2 : 1024;
-      double *a = realloc(*step, sizeof *a * (size_t)cap), *b = a ? realloc(*loss, sizeof *b * (size_t)cap) : NULL;
+      double *a = realloc(*step, sizeof *a * (size_t)cap),
+             *b = a ? realloc(*loss, sizeof *b * (size_t)cap) : NULL;
       if (a) *step = a;
       if (!a || !b) {
         fclose(f);
@@ -308,7 +315,7 @@ int reel_report_loss_svg(reel_html_t *h, const char *csv_path) {
   double d0 = floor(log10(ymin)), d1 = ceil(log10(ymax));
   if (d1 <= d0) d1 = d0 + 1;
   if (x1 <= x0) x1 = x0 + 1;
-#define X(s) (ML + ((s) - x0) / (x1 - x0) * PW)
+#define X(s) (ML + ((s)-x0) / (x1 - x0) * PW)
 #define Y(l) (MT + (d1 - log10(l)) / (d1 - d0) * PH)
   reel_html_printf(h,
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"losssvg\" width=\"%d\" "
@@ -322,9 +329,8 @@ int reel_report_loss_svg(reel_html_t *h, const char *csv_path) {
       if (log10(v) > d1 + 1e-9) break;
       if (m != 1 && m != 2 && m != 5) continue;
       double y = Y(v);
-      reel_html_printf(h,
-                       "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
-                       ML, ML + PW, y, y, m == 1 ? "#555" : "#383838");
+      reel_html_printf(h, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", ML,
+                       ML + PW, y, y, m == 1 ? "#555" : "#383838");
       if (m == 1 || d1 - d0 <= 2)
         reel_html_printf(h,
                          "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#aaa\">%g</text>\n",
