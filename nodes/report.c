@@ -166,6 +166,9 @@ typedef struct {
   int *ds_frame, nds;
   float **rgb;    /* display R'G'B' per held-out image, [nf][REFERENCE + 1] */
   int w, h;       /* their size (the first image's) */
+  double (*met)[3][REEL_CMP_N]; /* [nf + 1]: source, baseline, ML against the reference; the
+                                   last entry is the mean over the frames */
+  int have[3];                  /* which of the three are connected */
   char tmp[4200]; /* thumbnail scratch file */
 } page_t;
 
@@ -425,10 +428,42 @@ static void metric_rows(reel_html_t *h, const char *frame, double v[3][REEL_CMP_
 }
 
 /* Measures source, baseline and ML against the reference at each held-out
- * frame with reel_compare_metrics, on display R'G'B' uploaded to the device. */
+ * frame with reel_compare_metrics, on display R'G'B' uploaded to the device,
+ * into g->met (NULL without a reference). 0 / -1. */
+static int measure(page_t *g) {
+  if (!g->rgb[REFERENCE]) return 0;
+  if (!(g->met = calloc((size_t)g->nf + 1, sizeof *g->met))) {
+    reel_node_error(g->j->node, REEL_EIO, "out of memory");
+    return -1;
+  }
+  reel_cl_t *cl = g->im[0]->cl;
+  reel_box_t box = {0, 0, g->w, g->h};
+  int rc = 0;
+  for (int k = 0; k < 3; k++) g->have[k] = g->rgb[candidates[k]] != NULL;
+  for (int i = 0; i < g->nf && !rc; i++) {
+    float **r = g->rgb + i * (REFERENCE + 1);
+    reel_image_t *ref = reel_image_new(cl, 3, NULL, box, box), *cand = NULL;
+    if (!ref || reel_image_upload(ref, r[REFERENCE])) rc = -1;
+    for (int k = 0; k < 3 && !rc; k++) {
+      if (!g->have[k]) continue;
+      if (!(cand = reel_image_new(cl, 3, NULL, box, box)) ||
+          reel_image_upload(cand, r[candidates[k]]) ||
+          reel_compare_metrics(cand, ref, box, g->met[i][k])) {
+        reel_error_prefix("%s: frame %d, '%s' against 'reference':", reel_node_label(g->j->node),
+                          (int)g->p->frames.v[i], inputs[candidates[k]].name);
+        rc = -1;
+      }
+      reel_image_unref(cand);
+      for (int m = 0; m < REEL_CMP_N && !rc; m++) g->met[g->nf][k][m] += g->met[i][k][m] / g->nf;
+    }
+    reel_image_unref(ref);
+  }
+  return rc;
+}
+
 static void section_metrics(page_t *g, reel_html_t *h) {
   reel_html_put(h, "<section id=\"metrics\"><h2>Metrics</h2>\n");
-  if (!g->rgb[REFERENCE]) {
+  if (!g->met) {
     reel_html_put(h, "<p class=\"note\">No reference connected: nothing to measure "
                      "against.</p></section>\n");
     return;
@@ -443,34 +478,33 @@ static void section_metrics(page_t *g, reel_html_t *h) {
   reel_html_put(h, "<table class=\"metrics\"><thead><tr><th>frame</th><th>image</th>");
   for (int c = 0; c < NCOLS; c++) reel_html_printf(h, "<th>%s</th>", cols[c].head);
   reel_html_put(h, "</tr></thead><tbody>\n");
-  double mean[3][REEL_CMP_N] = {{0}};
-  int have[3] = {0};
-  reel_cl_t *cl = g->im[0]->cl;
-  reel_box_t box = {0, 0, g->w, g->h};
-  for (int i = 0; i < g->nf && !h->bad; i++) {
-    float **r = g->rgb + i * (REFERENCE + 1);
-    double v[3][REEL_CMP_N];
-    reel_image_t *ref = reel_image_new(cl, 3, NULL, box, box), *cand = NULL;
-    if (!ref || reel_image_upload(ref, r[REFERENCE])) h->bad = 1;
-    for (int k = 0; k < 3 && !h->bad; k++) {
-      if (!(have[k] = r[candidates[k]] != NULL)) continue;
-      if (!(cand = reel_image_new(cl, 3, NULL, box, box)) ||
-          reel_image_upload(cand, r[candidates[k]]) || reel_compare_metrics(cand, ref, box, v[k])) {
-        reel_error_prefix("%s: frame %d, '%s' against 'reference':", reel_node_label(g->j->node),
-                          (int)g->p->frames.v[i], inputs[candidates[k]].name);
-        h->bad = 1;
-      }
-      reel_image_unref(cand);
-      cand = NULL;
-      for (int m = 0; m < REEL_CMP_N && !h->bad; m++) mean[k][m] += v[k][m] / g->nf;
-    }
-    reel_image_unref(ref);
+  for (int i = 0; i < g->nf; i++) {
     char fr[32];
     snprintf(fr, sizeof fr, "%d", (int)g->p->frames.v[i]);
-    if (!h->bad) metric_rows(h, fr, v, have);
+    metric_rows(h, fr, g->met[i], g->have);
   }
-  metric_rows(h, "mean", mean, have);
+  metric_rows(h, "mean", g->met[g->nf], g->have);
   reel_html_put(h, "</tbody></table></section>\n");
+}
+
+/* One line of the means for the top of the page. */
+static void summary(page_t *g, reel_html_t *h) {
+  if (!g->met) return;
+  static const int show[] = {REEL_CMP_PSNR_CHROMA, REEL_CMP_DE_MEAN};
+  static const char *const what[] = {"chroma PSNR", "\316\224E00 mean"};
+  reel_html_printf(h, "<dt>summary</dt><dd class=\"summary\">mean of %d frame%s:", g->nf,
+                   g->nf == 1 ? "" : "s");
+  for (int s = 0; s < 2; s++) {
+    reel_html_printf(h, "%s %s", s ? ";" : "", what[s]);
+    for (int k = 0, first = 1; k < 3; k++) {
+      if (!g->have[k]) continue;
+      reel_html_printf(h, "%s %s %.2f", first ? "" : ",", label[candidates[k]],
+                       g->met[g->nf][k][show[s]]);
+      first = 0;
+    }
+    reel_html_put(h, s ? "" : " dB");
+  }
+  reel_html_put(h, "</dd>\n");
 }
 
 /* ---- the page ---- */
@@ -515,6 +549,7 @@ static void head(page_t *g, reel_html_t *h) {
   for (int i = 0; i < g->nf; i++) reel_html_printf(h, "%s%d", i ? " " : "", (int)p->frames.v[i]);
   reel_html_printf(h, "</dd>\n<dt>display</dt><dd>space = \"%s\" (%dx%d)</dd>\n", spaces[p->space],
                    g->w, g->h);
+  summary(g, h);
   if (g->model) {
     const reel_model_t *m = g->model;
     const char *size = reel_model_size(m);
@@ -530,7 +565,7 @@ static void head(page_t *g, reel_html_t *h) {
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (f && !reel_model_describe(g->model, f) && !fclose(f)) {
-      reel_html_put(h, "<details open><summary>model information (as <code>reel model "
+      reel_html_put(h, "<details><summary>model information (as <code>reel model "
                        "info</code>)</summary><pre>");
       reel_html_text(h, text);
       reel_html_put(h, "</pre></details>\n");
@@ -584,6 +619,7 @@ static int build(page_t *g, reel_html_t *hd, reel_html_t *body) {
       return -1;
     }
   }
+  if (measure(g)) return -1;
   head(g, hd);
   reel_html_put(body, "<section id=\"graph\"><h2>Graph</h2><div class=\"graph\">");
   reel_report_graph_svg(body, n);
@@ -604,6 +640,7 @@ static int build(page_t *g, reel_html_t *hd, reel_html_t *body) {
 static void page_clear(page_t *g) {
   for (int i = 0; g->rgb && i < g->nf * (REFERENCE + 1); i++) free(g->rgb[i]);
   free(g->rgb);
+  free(g->met);
   free(g->im);
   free(g->ds);
   free(g->ds_frame);

@@ -120,6 +120,7 @@ for s in ("provenance", "graph", "dataset", "training", "frames", "metrics", "fr
 need("<title>vtest fade QC</title>" in page, "title")
 need(T + "/g.lua" in page and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page), "provenance: graph file, date")
 need("run_dir: " + T + "/run" in page and "small U-Net" in page, "provenance: the model's information")
+need(re.search(r'class="summary">mean of 2 frames: chroma PSNR source [\d.]+, baseline [\d.]+, ML [\d.]+ dB', page), "summary line")
 need(not p.links, "no external references: %s" % p.links)
 need(p.scripts == 1, "one inline script")
 need(p.svgs.count("graphsvg") == 1 and p.svgs.count("losssvg") == 1, "graph and loss SVGs: %s" % p.svgs)
