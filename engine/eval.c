@@ -754,11 +754,34 @@ typedef struct {
   int first, last;
 } target_t;
 
+/* 1 if n carries `name`: its own, or that of a graph output it is. */
+static int named(const reel_graph_t *g, const reel_node_t *n, const char *name) {
+  if (n->name && !strcmp(n->name, name)) return 1;
+  for (int i = 0; i < g->nouts; i++)
+    if (g->outs[i].node == n && g->outs[i].name && !strcmp(g->outs[i].name, name)) return 1;
+  return 0;
+}
+
 static int pick_targets(reel_graph_t *g, const reel_render_opts_t *o, target_t **out, int *nt) {
   target_t *t = calloc((size_t)(g->n + g->nouts + 1), sizeof *t);
   int k = 0;
   if (!t) return -1;
-  if (o->output) {
+  if (o->type) {
+    for (int i = 0; i < g->n; i++) {
+      reel_node_t *n = g->nodes[i];
+      if (!n->finished || strcmp(n->d->name, o->type) || (o->output && !named(g, n, o->output)))
+        continue;
+      t[k++].n = n;
+    }
+    if (!k) {
+      if (o->output)
+        reel_error(REEL_EUSER, "no %s node is named %s", o->type, o->output);
+      else
+        reel_error(REEL_EUSER, "the graph has no %s node", o->type);
+      free(t);
+      return -1;
+    }
+  } else if (o->output) {
     for (int i = 0; i < g->nouts; i++)
       if (g->outs[i].name && !strcmp(g->outs[i].name, o->output)) t[k++].n = g->outs[i].node;
     for (int i = 0; !k && i < g->n; i++)

@@ -335,6 +335,16 @@ const reel_clip_t *reel_node_input_clip(const reel_node_t *n, int port) {
   return port >= 0 && port < n->d->ninputs && n->in[port] ? &n->in[port]->clip : NULL;
 }
 const char *reel_node_file(const reel_node_t *n) { return n->file; }
+int reel_graph_nnodes(const reel_graph_t *g) { return g->n; }
+reel_node_t *reel_graph_node(const reel_graph_t *g, int i) {
+  return i >= 0 && i < g->n ? g->nodes[i] : NULL;
+}
+reel_graph_t *reel_node_graph(const reel_node_t *n) { return n->g; }
+const char *reel_node_name(const reel_node_t *n) { return n->name; }
+int reel_node_finished(const reel_node_t *n) { return n->finished; }
+reel_node_t *reel_node_input(const reel_node_t *n, int port) {
+  return port >= 0 && port < n->d->ninputs ? n->in[port] : NULL;
+}
 int reel_node_line(const reel_node_t *n) { return n->line; }
 
 int reel_graph_add_output(reel_graph_t *g, reel_node_t *n, const char *name) {

@@ -2,7 +2,10 @@
 #include "record.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static void destroy(reel_value_t *v) {
   reel_record_t *r = (reel_record_t *)v;
@@ -40,4 +43,30 @@ reel_record_t *reel_record_new(void) {
 
 reel_record_t *reel_record_cast(reel_value_t *v) {
   return v && v->cls == &reel_record_class ? (reel_record_t *)v : NULL;
+}
+
+static void stamp(const struct stat *st, char *out, size_t cap) {
+  snprintf(out, cap, "%lld:%lld.%09ld:%llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+           st->st_mtim.tv_nsec, (unsigned long long)st->st_ino);
+}
+
+int reel_record_file(reel_record_t *r, const char *path) {
+  struct stat st;
+  char s[128];
+  if (stat(path, &st)) {
+    reel_error(REEL_EIO, "'%s' vanished after writing", path);
+    return -1;
+  }
+  stamp(&st, s, sizeof s);
+  return reel_meta_set(&r->kv, "path", path) || reel_meta_set(&r->kv, "stamp", s) ? -1 : 0;
+}
+
+int reel_record_file_valid(const reel_record_t *r) {
+  const char *path = r ? reel_meta_get(&r->kv, "path") : NULL;
+  const char *want = r ? reel_meta_get(&r->kv, "stamp") : NULL;
+  struct stat st;
+  if (!path || !want || stat(path, &st)) return 0;
+  char have[128];
+  stamp(&st, have, sizeof have);
+  return !strcmp(have, want);
 }

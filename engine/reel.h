@@ -60,6 +60,16 @@ const char *reel_node_label(const reel_node_t *n); /* "Crop 'name' (file:line)" 
 int reel_node_first(const reel_node_t *n);
 int reel_node_last(const reel_node_t *n);
 int reel_node_id(const reel_node_t *n);
+/* Walking a graph (a report's picture of it, tools): its nodes in creation
+ * order, finished or not; a node's graph, given name (NULL when unnamed),
+ * whether it is finished, and the node on input port `port` (NULL when
+ * unconnected or out of range; port names from reel_desc_input_name). */
+int reel_graph_nnodes(const reel_graph_t *g);
+reel_node_t *reel_graph_node(const reel_graph_t *g, int i); /* NULL out of range */
+reel_graph_t *reel_node_graph(const reel_node_t *n);
+const char *reel_node_name(const reel_node_t *n);
+int reel_node_finished(const reel_node_t *n);
+reel_node_t *reel_node_input(const reel_node_t *n, int port);
 /* Marks n as an output the renderer evaluates (name may be NULL). */
 int reel_graph_add_output(reel_graph_t *g, reel_node_t *n, const char *name);
 int reel_graph_noutputs(reel_graph_t *g);
@@ -79,6 +89,8 @@ typedef struct reel_render_opts {
   int verify;             /* recompute cache hits and compare */
   int progress;           /* progress line on stderr */
   const char *stats_json; /* path, or NULL */
+  const char *type;       /* only the nodes of this type (reel report: "Report"), with
+                             output the one of that name among them; NULL: any */
 } reel_render_opts_t;
 
 typedef struct reel_render_stats {

@@ -6,10 +6,12 @@
  * percentile of CIEDE2000 with the inputs taken as sRGB-encoded (D65).
  * Kernels: opencl/reduce.cl. Sums run on the device; the percentile is an
  * exact selection on the host over the downloaded CIEDE2000 map. */
+#include "compare.h"
 #include "node.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,46 +137,40 @@ static int run1(reel_cl_t *cl, cl_kernel k, size_t n) {
   (!(k = reel_cl_kernel(cl, "reduce", name)) || reel_cl_args(k, nargs, __VA_ARGS__) ||          \
    run1(cl, k, n))
 
-static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
-  const compare_t *p = pv;
-  reel_node_t *node = j->node;
-  reel_image_t *a = reel_job_image(j, 0), *b = reel_job_image(j, 1), *im = NULL;
-  if (!a || !b || reel_check_same_size(node, a, b)) return -1;
-  int ca[3], cb[3];
-  static const char *const rgb[] = {"R", "G", "B"};
-  for (int c = 0; c < 3; c++) {
-    ca[c] = reel_image_find_channel(a, rgb[c]);
-    cb[c] = reel_image_find_channel(b, rgb[c]);
-    if (ca[c] < 0 || cb[c] < 0) {
-      reel_node_error(node, REEL_EUSER, "input '%s' has no channel %s; use Shuffle",
-                      ca[c] < 0 ? "A" : "B", rgb[c]);
-      return -1;
-    }
-  }
-  reel_box_t r = region_of(p, a->display);
-  if (reel_box_empty(r)) return check(node, p);
+/* Reports about node (NULL: plainly, for reel_compare_metrics). */
+static void fail(const reel_node_t *node, reel_errclass_t cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(const reel_node_t *node, reel_errclass_t cls, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (node)
+    reel_node_error(node, cls, "%s", msg);
+  else
+    reel_error(cls, "%s", msg);
+}
+
+/* The measurements of a against b over region r (channels ca, cb: R, G, B).
+ * de_out (n floats) receives the CIEDE2000 map and diff_out (3n floats) |a - b|
+ * when given. out: psnr, psnr_chroma, ssim, de2000_mean, de2000_p95. */
+static int measure(const reel_node_t *node, const reel_image_t *a, const reel_image_t *b, const int ca[3],
+                   const int cb[3], reel_box_t r, cl_mem de_out, cl_mem diff_out,
+                   double out[REEL_CMP_N]) {
   int w = reel_box_w(r), h = reel_box_h(r);
   size_t n = (size_t)w * h, w2 = w > 10 ? (size_t)w - 10 : 0, h2 = h > 10 ? (size_t)h - 10 : 0;
   if (3 * n > INT_MAX / 5) {
-    reel_node_error(node, REEL_EUSER, "region of %dx%d is too large; measure parts of it", w, h);
+    fail(node, REEL_EUSER, "region of %dx%d is too large; measure parts of it", w, h);
     return -1;
   }
   reel_cl_t *cl = a->cl;
   enum { XA, XB, LA, LB, DE, SE, SC, TMP, SS, PART, NBUF };
-  size_t floats[NBUF] = {3 * n, 3 * n, 3 * n, 3 * n, p->output == OUT_DELTAE ? 0 : n, n, n,
+  size_t floats[NBUF] = {3 * n, 3 * n, 3 * n, 3 * n, de_out ? 0 : n, n, n,
                          5 * w2 * 3 * h, 3 * w2 * h2, NGROUPS}; /* 0: not needed */
   cl_mem m[NBUF] = {0};
   float *de = NULL;
   int rc = -1;
-  const char *names[3] = {"deltaE"};
-  if (p->output == OUT_A) {
-    im = reel_image_new_like(a);
-  } else {
-    if (p->output == OUT_DIFFERENCE)
-      for (int c = 0; c < 3; c++) names[c] = rgb[c];
-    im = reel_image_new(cl, p->output == OUT_DELTAE ? 1 : 3, names, r, a->display);
-  }
-  if (!im || (p->output != OUT_A && reel_meta_copy(&im->meta, &a->meta))) goto out;
   for (int i = 0; i < NBUF; i++)
     if (floats[i] && !(m[i] = reel_cl_alloc(cl, floats[i] * sizeof(float)))) goto out;
   /* the crops of the region, then the per-pixel measures */
@@ -193,7 +189,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
       goto out;
   }
   int ni = (int)n, n3 = (int)(3 * n);
-  cl_mem dem = p->output == OUT_DELTAE ? im->mem : m[DE];
+  cl_mem dem = de_out ? de_out : m[DE];
   cl_kernel k;
   if (RUN1("compare_err", n, 5, REEL_ARG(m[XA]), REEL_ARG(m[XB]), REEL_ARG(ni),
            REEL_ARG(m[SE]), REEL_ARG(m[SC])) ||
@@ -202,9 +198,8 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
       RUN1("compare_de2000", n, 4, REEL_ARG(m[LA]), REEL_ARG(m[LB]), REEL_ARG(ni),
            REEL_ARG(dem)))
     goto out;
-  if (p->output == OUT_DIFFERENCE &&
-      RUN1("compare_absdiff", 3 * n, 4, REEL_ARG(m[XA]), REEL_ARG(m[XB]), REEL_ARG(n3),
-           REEL_ARG(im->mem)))
+  if (diff_out && RUN1("compare_absdiff", 3 * n, 4, REEL_ARG(m[XA]), REEL_ARG(m[XB]),
+                       REEL_ARG(n3), REEL_ARG(diff_out)))
     goto out;
   double se, sc, sde, sss = NAN;
   if (sum(cl, m[SE], n, m[PART], &se) || sum(cl, m[SC], n, m[PART], &sc) ||
@@ -226,18 +221,79 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     sss /= (double)(3 * w2 * h2);
   }
   if (!(de = malloc(n * sizeof *de))) {
-    reel_node_error(node, REEL_EIO, "out of memory");
+    fail(node, REEL_EIO, "out of memory");
     goto out;
   }
   if (reel_cl_download(cl, dem, 0, de, n * sizeof *de)) goto out;
-  if (p->output == OUT_A && reel_cl_copy(cl, a->mem, 0, im->mem, 0, reel_image_bytes(a)))
+  out[REEL_CMP_PSNR] = 10 * log10(3.0 * (double)n / se);
+  out[REEL_CMP_PSNR_CHROMA] = 10 * log10(2.0 * (double)n / sc);
+  out[REEL_CMP_SSIM] = sss;
+  out[REEL_CMP_DE_MEAN] = sde / (double)n;
+  out[REEL_CMP_DE_P95] = p95(de, n);
+  rc = 0;
+out:
+  for (int i = 0; i < NBUF; i++) reel_cl_release(cl, m[i]);
+  free(de);
+  return rc;
+}
+
+/* The indices of R, G, B in im, or -1 with an error naming the input. */
+static int rgb_channels(const reel_node_t *node, const reel_image_t *im, const char *what,
+                        int ch[3]) {
+  static const char *const rgb[] = {"R", "G", "B"};
+  for (int c = 0; c < 3; c++)
+    if ((ch[c] = reel_image_find_channel(im, rgb[c])) < 0) {
+      fail(node, REEL_EUSER, "input '%s' has no channel %s; use Shuffle", what, rgb[c]);
+      return -1;
+    }
+  return 0;
+}
+
+int reel_compare_metrics(const reel_image_t *a, const reel_image_t *b, reel_box_t region,
+                         double out[REEL_CMP_N]) {
+  int ca[3], cb[3];
+  if (rgb_channels(NULL, a, "A", ca) || rgb_channels(NULL, b, "B", cb)) return -1;
+  if (a->cl != b->cl) {
+    reel_error(REEL_EINTERNAL, "Compare: the images live on different devices");
+    return -1;
+  }
+  if (reel_box_empty(region)) {
+    reel_error(REEL_EUSER, "Compare: the region is empty");
+    return -1;
+  }
+  return measure(NULL, a, b, ca, cb, region, NULL, NULL, out);
+}
+
+static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
+  const compare_t *p = pv;
+  reel_node_t *node = j->node;
+  reel_image_t *a = reel_job_image(j, 0), *b = reel_job_image(j, 1), *im = NULL;
+  if (!a || !b || reel_check_same_size(node, a, b)) return -1;
+  int ca[3], cb[3];
+  if (rgb_channels(node, a, "A", ca) || rgb_channels(node, b, "B", cb)) return -1;
+  reel_box_t r = region_of(p, a->display);
+  if (reel_box_empty(r)) return check(node, p);
+  int rc = -1;
+  static const char *const rgb[] = {"R", "G", "B"};
+  const char *names[3] = {"deltaE"};
+  if (p->output == OUT_A) {
+    im = reel_image_new_like(a);
+  } else {
+    if (p->output == OUT_DIFFERENCE)
+      for (int c = 0; c < 3; c++) names[c] = rgb[c];
+    im = reel_image_new(a->cl, p->output == OUT_DELTAE ? 1 : 3, names, r, a->display);
+  }
+  if (!im || (p->output != OUT_A && reel_meta_copy(&im->meta, &a->meta))) goto out;
+  double v[REEL_CMP_N];
+  if (measure(node, a, b, ca, cb, r, p->output == OUT_DELTAE ? im->mem : NULL,
+              p->output == OUT_DIFFERENCE ? im->mem : NULL, v))
     goto out;
-  double v[5] = {10 * log10(3.0 * (double)n / se), 10 * log10(2.0 * (double)n / sc), sss,
-                 sde / (double)n, p95(de, n)};
-  static const char *const keys[5] = {"reel:psnr", "reel:psnr_chroma", "reel:ssim",
-                                      "reel:de2000_mean", "reel:de2000_p95"};
+  if (p->output == OUT_A && reel_cl_copy(a->cl, a->mem, 0, im->mem, 0, reel_image_bytes(a)))
+    goto out;
+  static const char *const keys[REEL_CMP_N] = {"reel:psnr", "reel:psnr_chroma", "reel:ssim",
+                                               "reel:de2000_mean", "reel:de2000_p95"};
   char txt[64];
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < REEL_CMP_N; i++) {
     snprintf(txt, sizeof txt, "%.10g", v[i]);
     if (reel_meta_set(&im->meta, keys[i], txt)) goto out;
   }
@@ -247,8 +303,6 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   im = NULL;
   rc = 0;
 out:
-  for (int i = 0; i < NBUF; i++) reel_cl_release(cl, m[i]);
-  free(de);
   reel_image_unref(im);
   return rc;
 }

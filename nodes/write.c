@@ -157,20 +157,8 @@ static int mkdirs(char *path) {
   return 0;
 }
 
-static void stamp(const struct stat *st, char *out, size_t cap) {
-  snprintf(out, cap, "%lld:%lld.%09ld:%llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-           st->st_mtim.tv_nsec, (unsigned long long)st->st_ino);
-}
-
 static int valid(reel_job_t *j, const void *pv, reel_value_t *cached) {
-  reel_record_t *r = reel_record_cast(cached);
-  const char *path = r ? reel_meta_get(&r->kv, "path") : NULL;
-  const char *want = r ? reel_meta_get(&r->kv, "stamp") : NULL;
-  struct stat st;
-  if (!path || !want || stat(path, &st)) return 0;
-  char have[128];
-  stamp(&st, have, sizeof have);
-  return !strcmp(have, want);
+  return reel_record_file_valid(reel_record_cast(cached));
 }
 
 /* Hash of what is written: windows, channel names and float pixels, so that
@@ -241,7 +229,7 @@ static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
 }
 
 static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, reel_value_t **out) {
-  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX], st_s[128];
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX];
   reel_record_t *rec = NULL;
   int rc = -1;
   snprintf(path, sizeof path, "%s", p->path);
@@ -265,16 +253,11 @@ static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, re
     reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  struct stat st;
-  if (stat(path, &st)) {
-    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+  if (model_hash(m, content) || !(rec = reel_record_new()) || reel_record_file(rec, path) ||
+      reel_meta_set(&rec->kv, "content", content)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  stamp(&st, st_s, sizeof st_s);
-  if (model_hash(m, content) || !(rec = reel_record_new()) ||
-      reel_meta_set(&rec->kv, "path", path) || reel_meta_set(&rec->kv, "stamp", st_s) ||
-      reel_meta_set(&rec->kv, "content", content))
-    goto out;
   *out = &rec->v;
   rec = NULL;
   rc = 0;
@@ -319,17 +302,12 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  struct stat st;
-  char st_s[128];
-  if (stat(path, &st)) {
-    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+  pixel_hash(&h, pix);
+  if (!(rec = reel_record_new()) || reel_record_file(rec, path) ||
+      reel_meta_set(&rec->kv, "pixels", pix)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  stamp(&st, st_s, sizeof st_s);
-  pixel_hash(&h, pix);
-  if (!(rec = reel_record_new()) || reel_meta_set(&rec->kv, "path", path) ||
-      reel_meta_set(&rec->kv, "stamp", st_s) || reel_meta_set(&rec->kv, "pixels", pix))
-    goto out;
   *out = &rec->v;
   rec = NULL;
   rc = 0;

@@ -9,7 +9,7 @@ libluajit-5.1-dev luajit
 ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
 libopenimageio-dev openimageio-tools libopenexr-dev libxxhash-dev
 opencv-doc python3-skimage python3-numpy python3-opencv python3-openimageio
-python3-pyopencolorio python3-venv"
+python3-pyopencolorio python3-venv chromium"
 
 missing=""
 for p in $PKGS; do

@@ -30,6 +30,9 @@ static const char *usage_text =
     "  render FILE.lua [--frames A-B] [--output NAME] [--cache DIR] [--no-cache]\n"
     "                  [--mem SIZE] [--device N] [--explain] [--verify]\n"
     "                  [--stats-json PATH] [--quiet]\n"
+    "  report FILE.lua [--cache DIR] [-o NAME] [render's other flags]\n"
+    "                             render only the graph's Report nodes (QC pages),\n"
+    "                             or with -o the one of that name\n"
     "  graph FILE.lua [--dot]     print the graph (Graphviz with --dot)\n"
     "  nodes [NAME] [--markdown]  document nodes, ports and parameters\n"
     "  info IMAGE...              size, windows, channels, format, metadata\n"
@@ -161,8 +164,9 @@ static int run_script(lua_State **Lp, const char *path) {
   return 0;
 }
 
-static int cmd_render(int argc, char **argv) {
-  reel_render_opts_t o = {.first = 1, .last = 0};
+/* report = render, restricted to the Report nodes (report: 1). */
+static int cmd_render(int argc, char **argv, int report) {
+  reel_render_opts_t o = {.first = 1, .last = 0, .type = report ? "Report" : NULL};
   const char *file = NULL;
   int quiet = 0;
   for (int i = 0; i < argc; i++) {
@@ -180,7 +184,7 @@ static int cmd_render(int argc, char **argv) {
       if (end == v) return usage("--frames takes A-B or A");
       o.last = *end == '-' || *end == ':' ? (int)strtol(end + 1, &end, 10) : o.first;
       if (*end || o.first > o.last) return usage("--frames takes A-B with A <= B");
-    } else if (!strcmp(a, "--output")) {
+    } else if (!strcmp(a, "--output") || (report && !strcmp(a, "-o"))) {
       NEED();
       o.output = v;
     } else if (!strcmp(a, "--cache")) {
@@ -210,10 +214,10 @@ static int cmd_render(int argc, char **argv) {
     } else if (!file) {
       file = a;
     } else
-      return usage("render takes one graph file");
+      return usage(report ? "report takes one graph file" : "render takes one graph file");
 #undef NEED
   }
-  if (!file) return usage("render needs a graph file");
+  if (!file) return usage(report ? "report needs a graph file" : "render needs a graph file");
   o.progress = !quiet && isatty(2);
   lua_State *L = NULL;
   int rc = run_script(&L, file);
@@ -382,7 +386,8 @@ static int cmd_cache(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc < 2) return usage(NULL);
   const char *cmd = argv[1];
-  if (!strcmp(cmd, "render")) return cmd_render(argc - 2, argv + 2);
+  if (!strcmp(cmd, "render")) return cmd_render(argc - 2, argv + 2, 0);
+  if (!strcmp(cmd, "report")) return cmd_render(argc - 2, argv + 2, 1);
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
   if (!strcmp(cmd, "nodes")) return cmd_nodes(argc - 2, argv + 2);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
