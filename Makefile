@@ -58,9 +58,11 @@ lib/libreel.so: $(LIB_OBJ)
 	@mkdir -p lib
 	$(CXX) -shared -o $@ $^ $(LDLIBS)
 
-bin/reel: build/tools/reel.o build/tools/cmd_compare.o lib/libreel.so
+CMD_OBJ    := build/tools/reel.o build/tools/cmd_compare.o build/tools/cmd_model.o
+
+bin/reel: $(CMD_OBJ) lib/libreel.so
 	@mkdir -p bin
-	$(CC) -o $@ build/tools/reel.o build/tools/cmd_compare.o -Llib -lreel -Wl,-rpath,'$$ORIGIN/../lib' \
+	$(CC) -o $@ $(CMD_OBJ) -Llib -lreel -Wl,-rpath,'$$ORIGIN/../lib' \
 	  -Wl,-E $(LDLIBS)
 
 # The decoder helper libreel starts for DPX, Cineon, TIFF, PNG and JPEG

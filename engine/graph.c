@@ -147,9 +147,9 @@ int reel_node_set_input(reel_node_t *n, const char *port, reel_node_t *src) {
                     n->d->inputs[i].name, src->label);
     return -1;
   }
-  if (src && src->d->output != n->d->inputs[i].type) {
+  if (src && n->d->inputs[i].type != REEL_V_NONE && src->d->output != n->d->inputs[i].type) {
     reel_node_error(n, REEL_EUSER, "input '%s' takes %s values, but %s gives %s",
-                    n->d->inputs[i].name, reel_vtype_name(n->d->inputs[i].type), src->label,
+                    n->d->inputs[i].name, reel_port_type_name(&n->d->inputs[i]), src->label,
                     reel_vtype_name(src->d->output));
     return -1;
   }
@@ -240,7 +240,7 @@ int reel_node_finish(reel_node_t *n) {
     if (!n->in[i]) {
       if (!d->inputs[i].optional) {
         reel_node_error(n, REEL_EUSER, "input '%s' (%s) is not connected: give it as %s",
-                        d->inputs[i].name, reel_vtype_name(d->inputs[i].type),
+                        d->inputs[i].name, reel_port_type_name(&d->inputs[i]),
                         i == 0 ? "the first entry of the table" : "a named entry");
         return -1;
       }

@@ -25,12 +25,20 @@ typedef struct {
   char ch[REEL_MAXCH][REEL_CHNAME];
 } reel_clip_t;
 
+/* An input port. type REEL_V_NONE: the port takes a value of any type
+ * (Write: an Image or a Model); the node's check callback then refuses what
+ * it cannot use (reel_node_input_clip gives the connected type). */
 typedef struct {
   const char *name;
   reel_vtype_t type;
   int optional;
   const char *doc;
 } reel_port_desc_t;
+
+/* The port's type as users see it: "Image", "Model", ... or "any". */
+static inline const char *reel_port_type_name(const reel_port_desc_t *p) {
+  return p->type == REEL_V_NONE ? "any" : reel_vtype_name(p->type);
+}
 
 typedef struct {
   int port, frame;

@@ -122,7 +122,7 @@ static void doc1(sbuf_t *b, const reel_node_desc_t *d, int md) {
     if (d->ninputs) {
       put(b, "| input | type | |\n|---|---|---|\n");
       for (int i = 0; i < d->ninputs; i++)
-        put(b, "| `%s` | %s%s | %s |\n", d->inputs[i].name, reel_vtype_name(d->inputs[i].type),
+        put(b, "| `%s` | %s%s | %s |\n", d->inputs[i].name, reel_port_type_name(&d->inputs[i]),
             d->inputs[i].optional ? ", optional" : "", d->inputs[i].doc ? d->inputs[i].doc : "");
       put(b, "\n");
     }
@@ -150,7 +150,7 @@ static void doc1(sbuf_t *b, const reel_node_desc_t *d, int md) {
     if (flag_words(d->flags, flags, sizeof flags)[0]) put(b, "; %s", flags);
     put(b, "\n");
     for (int i = 0; i < d->ninputs; i++)
-      put(b, "  input  %-12s %s%s  %s\n", d->inputs[i].name, reel_vtype_name(d->inputs[i].type),
+      put(b, "  input  %-12s %s%s  %s\n", d->inputs[i].name, reel_port_type_name(&d->inputs[i]),
           d->inputs[i].optional ? " (optional)" : "", d->inputs[i].doc ? d->inputs[i].doc : "");
     for (int i = 0; i < d->nparams; i++) {
       const reel_param_desc_t *p = &d->params[i];

@@ -5,6 +5,7 @@
 
 static const reel_value_class_t *classes[REEL_V_COUNT] = {
     [REEL_V_IMAGE] = &reel_image_class,
+    [REEL_V_MODEL] = &reel_model_class,
     [REEL_V_RECORD] = &reel_record_class,
 };
 

@@ -50,5 +50,6 @@ reel_value_t *reel_value_load(reel_rd_t *in);
 /* Each value class registers itself here (value.c lists them). */
 extern const reel_value_class_t reel_image_class;
 extern const reel_value_class_t reel_record_class;
+extern const reel_value_class_t reel_model_class; /* nn/model.h */
 
 #endif

@@ -248,6 +248,10 @@ local function apply(self, ds, t, label, positional)
       -- positional, done above
     elseif type(k) ~= "string" then
       fail(label, "table keys must be port or parameter names")
+    elseif ds.iindex[k] and type(v) == "string" and ds.pindex[k .. "_file"] then
+      -- a path given to an input that can also be read from a file
+      -- (Infer { img, model = "shot.reelnet" })
+      set_param(p, ds.pindex[k .. "_file"], v, label)
     elseif ds.iindex[k] then
       if v ~= false and not M.is_node(v) then
         fail(label, ("input '%s' must be a node (reel.Read{...} and the like)"):format(k))

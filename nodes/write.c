@@ -1,11 +1,12 @@
 /* Write: renders its input to files (EXR half/float with none, RLE, ZIP, PIZ
- * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG). Each file is written under a
- * temporary name and renamed, so a killed render never leaves half a frame.
- * Every file carries provenance metadata (reel:key, reel:version,
- * reel:lineage, reel:graph). The result is a record of the file's size, mtime
- * and inode: a later render skips the frame while the file is unchanged. */
+ * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), or a Model to one
+ * .reelnet file. Each file is written under a temporary name and renamed, so
+ * a killed render never leaves half a file. Every file carries provenance
+ * (reel:key, reel:version, reel:lineage, reel:graph). The result is a record of
+ * the file's size, mtime and inode: a later render skips it while unchanged. */
 #include "framepath.h"
 #include "imageio.h"
+#include "nn/model.h"
 #include "node.h"
 #include "pool.h"
 #include "record.h"
@@ -30,7 +31,8 @@ static const char *const compressions[] = {"auto", "none", "zip", "zips", "piz",
 
 static const reel_param_desc_t params[] = {
     {"path", REEL_P_STRING, 1, offsetof(write_t, path), {0}, NULL, 1, 0, NULL,
-     "output file or frame pattern (out.####.exr)", REEL_PF_STATIC | REEL_PF_REQUIRED},
+     "output file or frame pattern (out.####.exr); a Model: one .reelnet file",
+     REEL_PF_STATIC | REEL_PF_REQUIRED},
     REEL_PENUM(write_t, format, formats, "auto", "file format; auto: from the extension"),
     REEL_PENUM(write_t, pixeltype, pixeltypes, "auto",
                "sample type; auto: EXR half, DPX uint10, TIFF uint16, PNG and JPEG uint8"),
@@ -46,7 +48,9 @@ static const reel_param_desc_t params[] = {
     REEL_PBOOL(write_t, mkdirs, 1, "create missing output directories"),
 };
 
-static const reel_port_desc_t inputs[] = {{"img", REEL_V_IMAGE, 0, "image to write"}};
+/* any type: an Image (frames) or a Model (one .reelnet file); check() refuses the rest */
+static const reel_port_desc_t inputs[] = {
+    {"img", REEL_V_NONE, 0, "image to write, or a Model to write as a .reelnet file"}};
 
 static const char *ext_format(const char *path) {
   const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
@@ -64,8 +68,49 @@ static const char *format_of(const write_t *p) {
   return p->format ? formats[p->format] : ext_format(p->path);
 }
 
+static int is_reelnet(const char *path) {
+  const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+  return dot && (!slash || dot > slash) && !strcasecmp(dot + 1, "reelnet");
+}
+
+/* A Model is one file for all frames; the image options do not apply. */
+static int check_model(reel_node_t *n, const write_t *p) {
+  if (!is_reelnet(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "input 'img' gives a Model, which is written as a .reelnet file, not '%s'",
+                    p->path);
+    return -1;
+  }
+  if (reel_framepath_has(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "a Model is one file for all frames: remove the frame pattern from '%s'",
+                    p->path);
+    return -1;
+  }
+  if (p->format || p->pixeltype || p->compression) {
+    reel_node_error(n, REEL_EUSER, "%s does not apply to a Model: leave it out",
+                    p->format ? "format" : p->pixeltype ? "pixeltype" : "compression");
+    return -1;
+  }
+  return 0;
+}
+
 static int check(reel_node_t *n, const void *pv) {
   const write_t *p = pv;
+  const reel_clip_t *in = reel_node_input_clip(n, 0);
+  if (in && in->type == REEL_V_MODEL) return check_model(n, p);
+  if (in && in->type != REEL_V_IMAGE) {
+    reel_node_error(n, REEL_EUSER, "writes Images and Models, but input 'img' gives %s values",
+                    reel_vtype_name(in->type));
+    return -1;
+  }
+  if (is_reelnet(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "'%s' is a model file (.reelnet), but input 'img' gives an Image: write "
+                    "images as .exr, .dpx, .tif, .png or .jpg",
+                    p->path);
+    return -1;
+  }
   const char *f = format_of(p);
   if (!f) {
     reel_node_error(n, REEL_EUSER,
@@ -156,29 +201,93 @@ static int to_host(reel_image_t *im, reel_hostimg_t *h) {
   return reel_image_download(im, h->px);
 }
 
+/* Hash of a model's encoding (without the provenance Write adds), for --verify. */
+static int model_hash(const reel_model_t *m, char out[REEL_KEY_HEX]) {
+  reel_buf_t b = {0};
+  int rc = reel_model_encode(m, &b);
+  if (!rc) {
+    reel_key_t k = reel_key_of(b.p, b.n);
+    reel_key_hex(&k, out);
+  }
+  reel_buf_free(&b);
+  return rc;
+}
+
 static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
   reel_record_t *r = reel_record_cast(cached);
-  reel_image_t *im = reel_job_image(j, 0);
-  if (!r || !im) return -1;
-  reel_hostimg_t h = {0};
+  reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
+  reel_image_t *im = m ? NULL : reel_job_image(j, 0);
+  if (!r || (!im && !m)) return -1;
   char now[REEL_KEY_HEX];
-  int rc = to_host(im, &h);
-  pixel_hash(&h, now);
-  reel_hostimg_clear(&h);
-  const char *was = reel_meta_get(&r->kv, "pixels");
+  int rc;
+  if (m) {
+    rc = model_hash(m, now);
+  } else {
+    reel_hostimg_t h = {0};
+    rc = to_host(im, &h);
+    pixel_hash(&h, now);
+    reel_hostimg_clear(&h);
+  }
+  const char *was = reel_meta_get(&r->kv, m ? "content" : "pixels");
   if (!rc && (!was || strcmp(was, now))) {
     reel_node_error(j->node, REEL_EINTERNAL,
-                    "--verify: frame %d: '%s' was written from different pixels than its input "
+                    "--verify: frame %d: '%s' was written from different %s than its input "
                     "gives now. The key misses something the result depends on; please report "
                     "this with the graph file",
-                    j->frame, reel_meta_get(&r->kv, "path"));
+                    j->frame, reel_meta_get(&r->kv, "path"), m ? "model content" : "pixels");
     rc = -1;
   }
   return rc;
 }
 
+static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, reel_value_t **out) {
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX], st_s[128];
+  reel_record_t *rec = NULL;
+  int rc = -1;
+  snprintf(path, sizeof path, "%s", p->path);
+  if (p->mkdirs && mkdirs(path)) {
+    reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
+                    strerror(errno));
+    return -1;
+  }
+  reel_key_hex(&j->key, keyhex);
+  reel_node_lineage(j->node, lineage, sizeof lineage);
+  /* a shallow copy with Write's provenance: the input model is shared and
+   * stays as it is; the copy owns only its info and is never unreferenced */
+  reel_model_t tagged = *m;
+  tagged.info = NULL;
+  if ((m->info && !(tagged.info = strdup(m->info))) ||
+      reel_model_info_set(&tagged, "reel:key", keyhex) ||
+      reel_model_info_set(&tagged, "reel:version", reel_version()) ||
+      reel_model_info_set(&tagged, "reel:lineage", lineage) ||
+      reel_model_info_set(&tagged, "reel:graph", reel_node_file(j->node)) ||
+      reel_model_save_file(&tagged, path)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
+    goto out;
+  }
+  struct stat st;
+  if (stat(path, &st)) {
+    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+    goto out;
+  }
+  stamp(&st, st_s, sizeof st_s);
+  if (model_hash(m, content) || !(rec = reel_record_new()) ||
+      reel_meta_set(&rec->kv, "path", path) || reel_meta_set(&rec->kv, "stamp", st_s) ||
+      reel_meta_set(&rec->kv, "content", content))
+    goto out;
+  *out = &rec->v;
+  rec = NULL;
+  rc = 0;
+out:
+  if (rec) reel_value_unref(&rec->v);
+  free(tagged.info);
+  return rc;
+}
+
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const write_t *p = pv;
+  reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
+  if (m) return eval_model(j, p, m, out);
   reel_image_t *im = reel_job_image(j, 0);
   if (!im) return -1;
   char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32], pix[REEL_KEY_HEX];
@@ -233,7 +342,7 @@ out:
 const reel_node_desc_t reel_node_write = {
     .name = "Write",
     .version = 1,
-    .summary = "Write images to files atomically, with provenance metadata",
+    .summary = "Write images (or a Model) to files atomically, with provenance metadata",
     .inputs = inputs,
     .ninputs = 1,
     .output = REEL_V_RECORD,

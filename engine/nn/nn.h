@@ -40,6 +40,8 @@ typedef struct {
 int reel_nn_arch_named(reel_nn_arch_t *a, const char *size, int mode);
 /* 0 if the fields describe a network this library builds, else -1 + reel_error. */
 int reel_nn_arch_check(const reel_nn_arch_t *a);
+/* "small", "medium", "large" or "custom". */
+const char *reel_nn_arch_size_name(const reel_nn_arch_t *a);
 
 /* The convolutions in canonical order: encoder l (a, b) for l = 0..L-1, the
  * bottleneck (a, b), decoder l (a, b) for l = L-1..0, then the 1x1 head.
@@ -90,6 +92,9 @@ int reel_nn_set_input(reel_nn_t *nn, const float *x);
 int reel_nn_set_target(reel_nn_t *nn, const float *t);
 /* The network's output y, [batch][in_ch][h][w] (the full image channels). */
 int reel_nn_get_output(reel_nn_t *nn, float *y);
+/* What the input and target tensors hold now (e.g. after packing). */
+int reel_nn_get_input(reel_nn_t *nn, float *x);
+int reel_nn_get_target(reel_nn_t *nn, float *t);
 
 /* Device-side packing for inference and training on frames already on the
  * device: sample n of the input is planes[ch[c]] of src at (x0 + x, y0 + y),
@@ -100,6 +105,12 @@ int reel_nn_pack_image(reel_nn_t *nn, int n, const struct reel_image *src, const
                        int x0, int y0, int rgb_to_ycc);
 int reel_nn_pack_target(reel_nn_t *nn, int n, const struct reel_image *src, const int ch[3],
                         int x0, int y0, int rgb_to_ycc);
+/* Training patches: like pack_image into the input (target = 0) or the
+ * target (1), averaging scale x scale source pixels per tensor pixel (the
+ * multi-resolution schedule) and flipping/rotating by orient 0..7 (bit 0
+ * mirrors x, bit 1 mirrors y, bit 2 transposes; needs a square tile). */
+int reel_nn_pack_patch(reel_nn_t *nn, int target, int n, const struct reel_image *src,
+                       const int ch[3], int x0, int y0, int scale, int orient, int rgb_to_ycc);
 /* Writes output sample n's pixels (tx, ty) .. (tx + w, ty + h) of the tile
  * to dst channels ch[] at (x0 + tx, y0 + ty); ycc_to_rgb undoes rgb_to_ycc. */
 int reel_nn_unpack_image(reel_nn_t *nn, int n, struct reel_image *dst, const int ch[3], int x0,
@@ -117,6 +128,9 @@ typedef struct {
 } reel_adam_t;
 /* One Adam step with bias correction; t is the 1-based step number. */
 int reel_nn_adam(reel_nn_t *nn, const reel_adam_t *opt, int64_t t);
+
+/* Copies the parameters of src (same architecture) on the device. */
+int reel_nn_copy_params(reel_nn_t *dst, reel_nn_t *src);
 
 /* FLOPs done by the last forward (+ backward) pass, for progress reports. */
 double reel_nn_flops(const reel_nn_t *nn, int train);
