@@ -3,8 +3,12 @@
  * request file to an answer file, so that PyTorch can check every number.
  *   nn_probe arch SIZE MODE    prints the named architecture and its layout
  *   nn_probe run REQ ANS       one training step; formats below (native
- *                              endianness, no padding between fields) */
+ *                              endianness, no padding between fields)
+ *   nn_probe model SIZE MODE PARAMS OUT   writes a .reelnet model (reading
+ *                              R,G,B) with the parameters of file PARAMS
+ *                              (raw float32, canonical order) */
 #include "cl.h"
+#include "nn/model.h"
 #include "nn/nn.h"
 #include "reel.h"
 
@@ -153,9 +157,30 @@ out:
   return rc;
 }
 
+static int cmd_model(const char *size, const char *mode, const char *params, const char *path) {
+  reel_nn_arch_t a;
+  int m = parse_mode(mode), rc = 1;
+  if (m < 0) return fprintf(stderr, "nn_probe: mode is rgb or chroma\n"), 2;
+  if (reel_nn_arch_named(&a, size, m)) return fail(size);
+  reel_model_t *model = reel_model_new(&a);
+  if (!model) return fail("model");
+  FILE *f = fopen(params, "rb");
+  if (!f || readf(f, model->params, sizeof(float), model->nparams) || fgetc(f) != EOF)
+    fprintf(stderr, "nn_probe: %s: not %zu float32 parameters\n", params, model->nparams);
+  else if (reel_model_save_file(model, path))
+    rc = fail(path);
+  else
+    rc = 0;
+  if (f) fclose(f);
+  reel_model_unref(model);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && !strcmp(argv[1], "arch")) return cmd_arch(argv[2], argv[3]);
   if (argc == 4 && !strcmp(argv[1], "run")) return cmd_run(argv[2], argv[3]);
-  fprintf(stderr, "usage: nn_probe arch SIZE rgb|chroma\n       nn_probe run REQUEST ANSWER\n");
+  if (argc == 6 && !strcmp(argv[1], "model")) return cmd_model(argv[2], argv[3], argv[4], argv[5]);
+  fprintf(stderr, "usage: nn_probe arch SIZE rgb|chroma\n       nn_probe run REQUEST ANSWER\n"
+                  "       nn_probe model SIZE rgb|chroma PARAMS OUT.reelnet\n");
   return 2;
 }

@@ -47,6 +47,9 @@ PROBE = os.path.join(ROOT, "build", "tests", "nn_probe")
 VTEST = os.path.join(ROOT, "data", "vtest", "vtest.0100.png")
 PHOTO = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
 BATCH, H, W = 2, 64, 96
+FRAME_W, FRAME_H, FRAME_X, FRAME_Y = 500, 360, 13, 7
+TILES = [96, 256, 1024]
+REEL = os.path.join(ROOT, "bin", "reel")
 NOISE = 0.05
 LOSSES = {"L1": 0, "L2": 1, "Charbonnier": 2}
 CHARB_EPS = 1e-3
@@ -93,13 +96,15 @@ def arch(size, mode):
 
 
 def picture():
-    """[BATCH, 3, H, W] clean RGB crops in [0, 1], float64."""
+    """(name, [BATCH, 3, H, W] clean RGB crops in [0, 1], a FRAME_H x
+    FRAME_W x 3 crop), float64."""
     import cv2
     import numpy as np
     path = VTEST if os.path.exists(VTEST) else PHOTO
     rgb = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB).astype(np.float64) / 255
     crops = [rgb[100 + 37 * n:100 + 37 * n + H, 150 + 91 * n:150 + 91 * n + W] for n in range(BATCH)]
-    return os.path.basename(path), np.stack(crops).transpose(0, 3, 1, 2)
+    return os.path.basename(path), np.stack(crops).transpose(0, 3, 1, 2), \
+        rgb[:FRAME_H, :FRAME_W]
 
 
 def to_ycc(rgb):
@@ -240,6 +245,84 @@ def run_case(tmp, nt, size, mname, mode, lname, kind, a, clean, noisy):
           (ea, 0.5 * ulp.max() / ADAM["lr"], em, ev, np.count_nonzero(dchain > TOL), dchain.size))
 
 
+def exr_write(path, px, x, y):
+    import OpenImageIO as oiio
+    spec = oiio.ImageSpec(px.shape[1], px.shape[0], px.shape[2], oiio.FLOAT)
+    spec.x, spec.y = x, y
+    spec.attribute("compression", "none")
+    out = oiio.ImageOutput.create(path)
+    out.open(path, spec)
+    out.write_image(px)
+    out.close()
+
+
+def exr_read(path):
+    """(pixels H x W x C float32, channel names, data window x, y, w, h)."""
+    import OpenImageIO as oiio
+    inp = oiio.ImageInput.open(path)
+    if not inp:
+        raise RuntimeError(oiio.geterror())
+    s = inp.spec()
+    px = inp.read_image(oiio.FLOAT)
+    inp.close()
+    return px, list(s.channelnames), (s.x, s.y, s.width, s.height)
+
+
+def ycc(x, inverse=False):
+    """Y'CbCr Rec.709 full range <-> R,G,B on [N, 3, H, W] tensors (nn.cl's)."""
+    import torch
+    a, b, c = x[:, 0], x[:, 1], x[:, 2]
+    if not inverse:
+        y = 0.2126 * a + 0.7152 * b + 0.0722 * c
+        return torch.stack([y, (c - y) / 1.8556, (a - y) / 1.5748], 1)
+    r, bl = a + 1.5748 * c, a + 1.8556 * b
+    return torch.stack([r, (a - 0.2126 * r - 0.0722 * bl) / 0.7152, bl], 1)
+
+
+def run_infer(tmp, nt, size, mname, mode, a, frame):
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    name = "%s %s Infer" % (size, mname)
+    lay, levels = a["lay"], int(a["levels"])
+    params = random_params(lay, 77 + mode)
+    pfile, model, src = (os.path.join(tmp, n) for n in ("params.bin", "m.reelnet", "frame.exr"))
+    params.tofile(pfile)
+    r = subprocess.run([PROBE, "model", size, mname, pfile, model], capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError("nn_probe model: " + r.stderr.strip())
+    x32 = frame.astype(np.float32)
+    exr_write(src, x32, FRAME_X, FRAME_Y)
+    lines = ["local reel = require 'reel'", "local src = reel.Read { '%s' }" % src, "return {"]
+    for t in TILES:
+        lines.append("  reel.Write { reel.Infer { src, model = '%s', tile = %d }, path = '%s/infer%d.exr',"
+                     " pixeltype = 'float' }," % (model, t, tmp, t))
+    graph = os.path.join(tmp, "infer.lua")
+    with open(graph, "w") as f:
+        f.write("\n".join(lines + ["}"]) + "\n")
+    r = subprocess.run([REEL, "render", graph, "--no-cache", "--quiet"], capture_output=True,
+                       text=True)
+    if r.returncode:
+        raise RuntimeError("reel render: " + (r.stderr or r.stdout).strip())
+
+    al = int(a["align"])
+    x = torch.tensor(x32.transpose(2, 0, 1)[None], dtype=torch.float64)
+    x = F.pad(x, (0, (-FRAME_W) % al, 0, (-FRAME_H) % al), mode="replicate")
+    y = nt.forward(ycc(x) if mode else x, levels, mode, float(a["slope"]),
+                   nt.split(torch.tensor(params, dtype=torch.float64), lay))
+    ref = (ycc(y, True) if mode else y)[0, :, :FRAME_H, :FRAME_W].numpy().transpose(1, 2, 0)
+    outs = [exr_read(os.path.join(tmp, "infer%d.exr" % t)) for t in TILES]
+    px, names, box = outs[0]
+    err = rel(px, ref) if px.shape == ref.shape else np.inf
+    note("Infer frame", err)
+    check(name + " frame", names == ["R", "G", "B"] and box == (FRAME_X, FRAME_Y, FRAME_W, FRAME_H)
+          and err <= TOL, "channels %s, data window %s, err %.2e (residual up to %.2f)" %
+          (names, box, err, np.abs(ref - x32).max()))
+    same = all(o[0].shape == px.shape and np.array_equal(o[0].view(np.uint32), px.view(np.uint32))
+               for o in outs[1:])
+    check(name + " tiles %s bit-identical" % TILES, same)
+
+
 def main():
     try:
         why = torch_venv.reexec()
@@ -256,7 +339,10 @@ def main():
     if subprocess.run(["make", "-s", "-C", ROOT, "build/tests/nn_probe"]).returncode:
         print("cannot build build/tests/nn_probe\n0 passed, 1 failed")
         return 1
-    pic, clean = picture()
+    if not os.path.exists(REEL):
+        print("%s not built: run make\n0 passed, 1 failed" % REEL)
+        return 1
+    pic, clean, frame = picture()
     rng = np.random.default_rng(7)
     noisy = clean + rng.normal(0, NOISE, clean.shape)
     print("torch %s, %s, batch %d of %dx%d crops" % (torch.__version__, pic, BATCH, H, W))
@@ -280,6 +366,10 @@ def main():
                         run_case(tmp, nt, size, mname, mode, lname, kind, a, c, n)
                     except RuntimeError as e:
                         check("%s %s %s" % (size, mname, lname), False, str(e))
+                try:
+                    run_infer(tmp, nt, size, mname, mode, a, frame)
+                except RuntimeError as e:
+                    check("%s %s Infer" % (size, mname), False, str(e))
     print("max errors: " + ", ".join("%s %.2e" % kv for kv in worst.items()))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
