@@ -187,6 +187,7 @@ const reel_node_desc_t reel_node_infer = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .psize = sizeof(infer_t),
+    .flags = REEL_NF_DISK,
     .kernels = "nn",
     .check = check,
     .clip = clip,

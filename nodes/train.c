@@ -570,11 +570,11 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   int at = snprintf(info, sizeof info,
                     "created: %s\nreel_version: %s\ngraph: %s:%d\nnode: %s\nkey: %s\nlineage: "
                     "%s\nsize: %s\nmode: %s\nloss: %s\nsteps: %d\nbatch: %d\npatch: %d\nlr: "
-                    "%g\nseed: %d\nmultires: %d\naugment: %d\ndevice: %s\nframes:",
+                    "%g\nseed: %d\nmultires: %d\naugment: %d\ndevice: %s\nrun_dir: %s\nframes:",
                     when, reel_version(), reel_node_file(n) ? reel_node_file(n) : "?",
                     reel_node_line(n), reel_node_label(n), hex, lineage, sizes[p->size],
                     modes[p->mode], losses[p->loss], p->steps, p->batch, p->patch, p->lr,
-                    p->seed, p->multires, p->augment, reel_cl_device_name(cl));
+                    p->seed, p->multires, p->augment, reel_cl_device_name(cl), r.dir);
   for (int i = 0; i < r.nf && at < (int)sizeof info - 16; i++)
     at += snprintf(info + at, sizeof info - (size_t)at, " %d", (int)p->frames.v[i]);
   free(m->info);

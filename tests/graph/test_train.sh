@@ -9,6 +9,15 @@
 T=$(mktemp -d /tmp/reel-train.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 PY=/usr/bin/python3
+# same_pixels A B: the two images are equal to the bit
+same_pixels() {
+  $PY -c '
+import sys
+import OpenImageIO as oiio
+a = oiio.ImageBuf(sys.argv[1]).get_pixels(oiio.FLOAT)
+b = oiio.ImageBuf(sys.argv[2]).get_pixels(oiio.FLOAT)
+sys.exit(0 if a.size and a.shape == b.shape and (a == b).all() else 1)' "$1" "$2"
+}
 
 # graph(NAME, STEPS, MODE, TILE, EXTRA): a graph file; the target is a fixed
 # regrade of the source (more saturation, warmer) that the network can learn
@@ -20,11 +29,12 @@ local rgb = reel.Shuffle { src, out = "R=a.R,G=a.G,B=a.B" }
 local tgt = reel.Grade { reel.Saturation { rgb, saturation = 1.5 }, multiply = {1.08, 1.0, 0.9} }
 local model = reel.Train { input = rgb, target = tgt, frames = {1, 20, 40}, steps = $2,
   batch = 2, patch = 64, size = "small", mode = "$3", lr = 3e-3, seed = 5,
-  checkpoint_every = 20, contact_every = 20, run_dir = "$T/$1.run" $5 }
+  checkpoint_every = 20, contact_every = 20, run_dir = "$T/$1.run",
+  preview = reel.FrameHold { rgb, frame = 30 } $5 }
 local out = reel.Infer { rgb, model = model, tile = $4 }
 return {
   model = reel.Write { model, path = "$T/$1.reelnet" },
-  out = reel.Write { reel.FrameRange { out, first = 10, last = 11 }, path = "$T/$1.out/o.####.exr",
+  out = reel.Write { reel.FrameRange { out, range = {10, 11} }, path = "$T/$1.out/o.####.exr",
                      pixeltype = "float", compression = "none" },
 }
 LUA
@@ -41,7 +51,11 @@ check "contact sheets every 20 steps" [ "$(ls "$T/a.run/contact" | wc -l)" = 3 ]
 check "checkpoints at 20 and 40" [ -f "$T/a.run/checkpoint-00000020.reelnet" ] && [ -f "$T/a.run/checkpoint-00000040.reelnet" ]
 check "final model in the run directory" [ -f "$T/a.run/model.reelnet" ]
 check "Write saved the model" [ -f "$T/a.reelnet" ]
-check "the contact sheet is a 3-panel PNG" sh -c "reel info '$T/a.run/contact/step-00000060.png' | grep -q '192x64'"
+check "the contact sheet has 5 panels (input, output, target, preview in and out)" \
+  sh -c "reel info '$T/a.run/contact/step-00000060.png' | grep -q '320 x 64'"
+reel model info "$T/a.reelnet" > "$T/info.txt" 2>&1
+check "reel model info reads the written model" grep -q "small" "$T/info.txt"
+check "reel model info: 60 steps and the graph line in the provenance" sh -c "grep -q '60' '$T/info.txt' && grep -q 'a.lua:5' '$T/info.txt'"
 check "the loss went down" $PY - "$T/a.run/loss.csv" <<'PY'
 import sys
 rows = [l.split(",") for l in open(sys.argv[1]).read().split("\n")[1:] if l]
@@ -70,7 +84,7 @@ reel render "$T/b.lua" --cache "$T/cb" 2> "$T/b1.err" > /dev/null
 check "the second attempt resumed" grep -q "resuming from step" "$T/b1.err"
 check "loss.csv holds each step once after the resume" [ "$(grep -c '^[0-9]' "$T/b.run/loss.csv")" = 60 ]
 check "resumed run infers exactly like the uninterrupted one" \
-  sh -c "reel compare '$T/a.out/o.0010.exr' '$T/b.out/o.0010.exr' --json | grep -q '\"psnr\": \"*inf'"
+  same_pixels "$T/a.out/o.0010.exr" "$T/b.out/o.0010.exr"
 
 # tiled inference equals untiled: tile 64 (96-pixel tiles, 32 overlap) vs one tile
 graph c 60 rgb 64
@@ -96,7 +110,7 @@ return reel.Write { reel.Infer { rgb, model = "$T/a.reelnet" }, path = "$T/d.out
 LUA
 reel render "$T/d.lua" --cache "$T/ca" > /dev/null 2>&1
 check "Infer { model = \"file.reelnet\" } matches the Train input" \
-  sh -c "reel compare '$T/a.out/o.0010.exr' '$T/d.out/o.0010.exr' --json | grep -q '\"psnr\": \"*inf'"
+  same_pixels "$T/a.out/o.0010.exr" "$T/d.out/o.0010.exr"
 
 # chroma mode on an R,G,B image (converted to Y'CbCr inside) runs and keeps luma
 graph e 20 chroma 4096
