@@ -15,7 +15,8 @@ in the same run. Reel is timed in-process by build/bench/bench_nn_torch.
   2048x1568 (what Reel's tiles see) and prints how far its tiled result is
   from its one-tile result (the halo's exactness).
 Each side runs once untimed (kernel builds, allocation), then RUNS times;
-medians are reported. GFLOP/s are nominal, from reel_nn_macs_per_pixel:
+medians of wall time are reported, and of the process's CPU time (all
+threads), which other work on a shared machine disturbs less. GFLOP/s are nominal, from reel_nn_macs_per_pixel:
 forward 2 * MACs * pixels (the frame's 2048x1556 pixels for inference,
 whatever the tiles recompute), a training step 3x a forward. Ratios are Reel
 / PyTorch time (below 1: Reel is faster). The machine is shared, so its load
@@ -57,18 +58,21 @@ def reel(*args):
             out["halo"] = int(f[f.index("halo") + 1])
         elif f[0] == "ms":
             out["ms"] = float(f[f.index("median") + 1])
+            out["cpu"] = float(f[f.index("cpu_ms") + 1])
     return out
 
 
 def timed(f, runs):
-    """(median ms of runs after one untimed run, the last result)."""
+    """(median wall ms, median process CPU ms of runs after one untimed run,
+    the last result)."""
     f()
-    t = []
+    t, c = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = f()
         t.append(time.perf_counter() - t0)
-    return sorted(t)[runs // 2] * 1e3, r
+        c.append(time.process_time() - c0)
+    return sorted(t)[runs // 2] * 1e3, sorted(c)[runs // 2] * 1e3, r
 
 
 def tiles(length, T, hl):
@@ -120,7 +124,8 @@ def main():
     rows = []
     f_train = 3 * 2 * macs * BATCH * PATCH * PATCH
     f_frame = 2 * macs * FRAME_W * FRAME_H
-    rows.append(["training step, batch %d of %dx%d" % (BATCH, PATCH, PATCH), a["ms"], f_train])
+    rows.append(["training step, batch %d of %dx%d" % (BATCH, PATCH, PATCH), a["ms"], a["cpu"],
+                 f_train])
     with tempfile.TemporaryDirectory() as tmp:
         exr, model = os.path.join(tmp, "frame.exr"), os.path.join(tmp, "medium.reelnet")
         frame = torch.from_numpy(write_frame(exr))
@@ -129,8 +134,9 @@ def main():
         if r.returncode:
             sys.exit("reel model init: " + r.stderr.strip())
         for tile in TILES:
-            rows.append(["%dx%d frame, Infer tile %d" % (FRAME_W, FRAME_H, tile),
-                         reel("frame", exr, model, tile, "-n", INFER_RUNS)["ms"], f_frame])
+            r = reel("frame", exr, model, tile, "-n", INFER_RUNS)
+            rows.append(["%dx%d frame, Infer tile %d" % (FRAME_W, FRAME_H, tile), r["ms"],
+                         r["cpu"], f_frame])
 
     lay = nt.layout(levels, width)
     gen = torch.Generator().manual_seed(1)
@@ -147,7 +153,7 @@ def main():
                 nt.RGB).backward()
         opt.step()
 
-    rows[0].append(timed(step, TRAIN_RUNS)[0])
+    rows[0] += timed(step, TRAIN_RUNS)[:2]
     del x, t
     al = 8 << levels
     pad = (-FRAME_H) % al, (-FRAME_W) % al
@@ -170,19 +176,22 @@ def main():
     # PyTorch cuts the frame into the same tiles as Reel's Infer
     seams = []
     for row, tile in zip(rows[1:], TILES):
-        ms, y = timed(lambda: infer_tiled(tile), INFER_RUNS)
-        row.append(ms)
+        ms, cpu, y = timed(lambda: infer_tiled(tile), INFER_RUNS)
+        row += [ms, cpu]
         if tile == TILES[0]:
             whole = y
         else:
             seams.append("tile %d: %.1e" % (tile, float((y - whole).abs().max())))
 
-    print("\n%-36s %9s %9s %7s %13s %13s" % ("", "Reel ms", "torch ms", "ratio", "Reel GFLOP/s",
-                                             "torch GFLOP/s"))
-    for name, r_ms, f, t_ms in rows:
-        print("%-36s %9.1f %9.1f %7.2f %13.1f %13.1f" % (name, r_ms, t_ms, r_ms / t_ms,
-                                                          f / r_ms / 1e6, f / t_ms / 1e6))
-    print("(frame padded to %dx%d by edge repetition; medians of %d and %d runs; PyTorch's "
+    print("\n%-33s %8s %8s %6s %12s %12s | %8s %8s %6s" %
+          ("", "Reel ms", "torch ms", "ratio", "Reel GFLOP/s", "torch GFLOP/s", "Reel CPU",
+           "torch CPU", "ratio"))
+    for name, r_ms, r_cpu, f, t_ms, t_cpu in rows:
+        print("%-33s %8.0f %8.0f %6.2f %12.1f %12.1f | %8.0f %8.0f %6.2f" %
+              (name, r_ms, t_ms, r_ms / t_ms, f / r_ms / 1e6, f / t_ms / 1e6, r_cpu, t_cpu,
+               r_cpu / t_cpu))
+    print("(CPU: process CPU ms, all threads; frame padded to %dx%d by edge repetition; "
+          "medians of %d and %d runs; PyTorch's "
           "tiled frame against its one-tile frame, max abs difference: %s)" %
           (FRAME_W + pad[1], FRAME_H + pad[0], TRAIN_RUNS, INFER_RUNS, ", ".join(seams)))
     return 0

@@ -9,7 +9,9 @@
  *     reel_eval_image with fresh = 1 (the read stays cached).
  * Prints "arch levels L width W0 .. WL slope S macs M align A halo H"
  * (train) and
- * "ms median MEDIAN min MIN runs N". */
+ * "ms median MEDIAN min MIN runs N cpu_ms CPU" (CPU: the median of the
+ * process's CPU time per run, all threads; less sensitive than wall time to
+ * other work on a shared machine). */
 #include "cl.h"
 #include "nn/nn.h"
 #include "reel.h"
@@ -19,9 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void) {
+static double clk(clockid_t id) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(id, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -102,18 +104,22 @@ int main(int argc, char **argv) {
   if (train ? train_setup(&b, argv[2], atoi(argv[3]), atoi(argv[4]))
             : frame_setup(&b, argv[2], argv[3], atoi(argv[4])))
     return fail();
-  double *t = calloc((size_t)runs, sizeof *t);
-  if (!t) return fprintf(stderr, "bench_nn_torch: out of memory\n"), 1;
+  double *t = calloc((size_t)runs, sizeof *t), *c = calloc((size_t)runs, sizeof *c);
+  if (!t || !c) return fprintf(stderr, "bench_nn_torch: out of memory\n"), 1;
   for (int i = -1; i < runs; i++) {
-    double t0 = now();
+    double t0 = clk(CLOCK_MONOTONIC), c0 = clk(CLOCK_PROCESS_CPUTIME_ID);
     if (train ? train_step(&b, i + 2)
               : reel_eval_image(b.g, b.infer, 1, NULL, 1, NULL, NULL, NULL, NULL))
       return fail();
-    if (i >= 0) t[i] = (now() - t0) * 1e3;
+    if (i >= 0) {
+      t[i] = (clk(CLOCK_MONOTONIC) - t0) * 1e3;
+      c[i] = (clk(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3;
+    }
   }
   qsort(t, (size_t)runs, sizeof *t, cmp);
-  printf("ms median %.2f min %.2f runs %d\n", t[runs / 2], t[0], runs);
-  free(t);
+  qsort(c, (size_t)runs, sizeof *c, cmp);
+  printf("ms median %.2f min %.2f runs %d cpu_ms %.2f\n", t[runs / 2], t[0], runs, c[runs / 2]);
+  free(t), free(c);
   if (b.nn) reel_nn_free(b.nn);
   if (b.cl) reel_cl_free(b.cl);
   if (b.g) reel_graph_free(b.g);
