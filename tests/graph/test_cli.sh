@@ -69,7 +69,9 @@ return reel.Write { src, path = "$T/kout/k.####.exr", compression = "zip" }
 LUA
 reel render "$T/k.lua" --cache "$C" --quiet > /dev/null 2>&1 &
 pid=$!
-sleep 1.5
+# kill it once it has written a few frames (wait for them: the machine may be busy)
+i=0
+while [ "$(ls "$T"/kout/k.*.exr 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 bad=0
