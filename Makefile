@@ -29,6 +29,7 @@ LIB_OBJ    := $(ENGINE_C:%.c=build/%.o) $(ENGINE_CXX:%.cpp=build/%.o) \
               $(NODES_C:%.c=build/%.o) build/embed_cl.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+CONF_BIN   := build/tests/nn_probe
 
 all: lib/libreel.so bin/reel lib/reel/reel-decode docs/nodes.md
 
@@ -78,6 +79,11 @@ build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a lib/reel/reel-de
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
 
+# Drivers the conformance scripts (tests/conformance/*.py) call.
+build/tests/nn_probe: tests/conformance/nn_probe.c build/libreel.a
+	@mkdir -p build/tests
+	$(CC) $(CFLAGS) -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
+
 # Benchmark drivers (bench/bench_*.c): in-process timing through the public API,
 # called by the bench/*.py scripts.
 build/bench/%: bench/%.c build/libreel.a
@@ -102,7 +108,7 @@ unit: $(UNIT_BIN)
 # Installs missing packages first (a no-op when all are there), then builds in
 # a fresh make so that pkg-config sees them.
 test: deps
-	$(MAKE) all $(UNIT_BIN)
+	$(MAKE) all $(UNIT_BIN) $(CONF_BIN)
 	@tools/fetch-footage.sh
 	tools/run-tests.sh
 
