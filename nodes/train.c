@@ -367,7 +367,7 @@ static int save_checkpoint(run_t *r, reel_model_t *m, int64_t t) {
 
 /* loss.csv up to step `upto` (earlier lines kept on resume; a killed run's
  * lines past its last checkpoint are dropped). Returns an open append handle. */
-static FILE *open_log(run_t *r, int64_t upto) {
+static FILE *open_log(run_t *r, int64_t upto, double *hist) {
   char path[4200], tmp[4300];
   snprintf(path, sizeof path, "%s/loss.csv", r->dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -382,7 +382,11 @@ static FILE *open_log(run_t *r, int64_t upto) {
   if (old) {
     while (fgets(line, sizeof line, old)) {
       long long s = atoll(line);
-      if (s >= 1 && s <= upto) fputs(line, out);
+      const char *c = strchr(line, ',');
+      if (s >= 1 && s <= upto && c) {
+        fputs(line, out);
+        hist[s % 100] = atof(c + 1); /* the final loss covers resumed steps too */
+      }
     }
     fclose(old);
   }
@@ -491,13 +495,16 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     reel_nn_init_params(&r.a, (uint64_t)p->seed, m->params);
     if (reel_nn_set_params(r.nn, m->params)) goto out;
   }
-  if (!(log = open_log(&r, start))) goto out;
+  double *hist = calloc(100, sizeof(double));
+  if (!hist) goto out;
+  if (!(log = open_log(&r, start, hist))) {
+    free(hist);
+    goto out;
+  }
 
   reel_adam_t opt = {0, 0.9f, 0.999f, 1e-8f};
   double t0 = now(), last_report = t0, recent = 0;
   int nrecent = 0;
-  double *hist = calloc(100, sizeof(double));
-  if (!hist) goto out;
   for (int64_t t = start + 1; t <= p->steps; t++) {
     double loss;
     opt.lr = (float)lr_at(p, t);
@@ -520,7 +527,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     recent += loss;
     nrecent++;
     double el = now() - t0;
-    fprintf(log, "%lld,%.8g,%.6g,%d,%.3f\n", (long long)t, loss, (double)opt.lr, scale_at(&r, t),
+    fprintf(log, "%lld,%.17g,%.6g,%d,%.3f\n", (long long)t, loss, (double)opt.lr, scale_at(&r, t),
             el);
     if (p->contact_every && t % p->contact_every == 0 && contact(&r, t)) {
       free(hist);
@@ -562,16 +569,11 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   m->loss = nh ? lm / nh : 0;
   char lineage[1024] = "", info[4096];
   reel_node_lineage(n, lineage, sizeof lineage);
-  time_t now_t = time(NULL);
-  struct tm tmv;
-  char when[64];
-  gmtime_r(&now_t, &tmv);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
   int at = snprintf(info, sizeof info,
-                    "created: %s\nreel_version: %s\ngraph: %s:%d\nnode: %s\nkey: %s\nlineage: "
+                    "reel_version: %s\ngraph: %s:%d\nnode: %s\nkey: %s\nlineage: "
                     "%s\nsize: %s\nmode: %s\nloss: %s\nsteps: %d\nbatch: %d\npatch: %d\nlr: "
                     "%g\nseed: %d\nmultires: %d\naugment: %d\ndevice: %s\nrun_dir: %s\nframes:",
-                    when, reel_version(), reel_node_file(n) ? reel_node_file(n) : "?",
+                    reel_version(), reel_node_file(n) ? reel_node_file(n) : "?",
                     reel_node_line(n), reel_node_label(n), hex, lineage, sizes[p->size],
                     modes[p->mode], losses[p->loss], p->steps, p->batch, p->patch, p->lr,
                     p->seed, p->multires, p->augment, reel_cl_device_name(cl), r.dir);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef struct {
   const char *path;
@@ -242,6 +243,13 @@ static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, re
   reel_node_lineage(j->node, lineage, sizeof lineage);
   /* a shallow copy with Write's provenance: the input model is shared and
    * stays as it is; the copy owns only its info and is never unreferenced */
+  /* the date goes into the file, not into the cached Model (a retrained
+   * model must equal the cached one byte for byte under --verify) */
+  char written[64];
+  time_t now_t = time(NULL);
+  struct tm tmv;
+  gmtime_r(&now_t, &tmv);
+  strftime(written, sizeof written, "%Y-%m-%dT%H:%M:%SZ", &tmv);
   reel_model_t tagged = *m;
   tagged.info = NULL;
   if ((m->info && !(tagged.info = strdup(m->info))) ||
@@ -249,6 +257,7 @@ static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, re
       reel_model_info_set(&tagged, "reel:version", reel_version()) ||
       reel_model_info_set(&tagged, "reel:lineage", lineage) ||
       reel_model_info_set(&tagged, "reel:graph", reel_node_file(j->node)) ||
+      reel_model_info_set(&tagged, "reel:written", written) ||
       reel_model_save_file(&tagged, path)) {
     reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;

@@ -59,8 +59,9 @@ int reel_nn_arch_check(const reel_nn_arch_t *a) {
     return -1;
   }
   for (int l = 0; l <= a->levels; l++)
-    if (a->width[l] < 1 || a->width[l] > 512) {
-      reel_error(REEL_EUSER, "network width %d at level %d out of range 1..512", a->width[l], l);
+    if (a->width[l] < 8 || a->width[l] > 512 || a->width[l] % 8) {
+      reel_error(REEL_EUSER, "network width %d at level %d: widths are multiples of 8, 8..512",
+                 a->width[l], l);
       return -1;
     }
   if (!(a->slope >= 0 && a->slope < 1)) {

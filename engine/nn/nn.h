@@ -39,7 +39,7 @@ typedef struct {
 /* size: "small", "medium" or "large"; mode as above. 0 / -1 (unknown size). */
 int reel_nn_arch_named(reel_nn_arch_t *a, const char *size, int mode);
 /* 0 if the fields describe a network this library builds, else -1 + reel_error. */
-int reel_nn_arch_check(const reel_nn_arch_t *a);
+int reel_nn_arch_check(const reel_nn_arch_t *a); /* widths: multiples of 8, 8..512 */
 /* "small", "medium", "large" or "custom". */
 const char *reel_nn_arch_size_name(const reel_nn_arch_t *a);
 
@@ -98,7 +98,8 @@ int reel_nn_get_target(reel_nn_t *nn, float *t);
 
 /* Device-side packing for inference and training on frames already on the
  * device: sample n of the input is planes[ch[c]] of src at (x0 + x, y0 + y),
- * zero outside src's data window. rgb_to_ycc: convert R,G,B to Y'CbCr
+ * with coordinates clamped into src's data window (edge pixels repeated),
+ * so a tile reaching past the picture sees no black border. rgb_to_ycc: convert R,G,B to Y'CbCr
  * (Rec.709, full range) on the way in (chroma mode on an RGB image). */
 struct reel_image;
 int reel_nn_pack_image(reel_nn_t *nn, int n, const struct reel_image *src, const int ch[3],
@@ -117,8 +118,9 @@ int reel_nn_unpack_image(reel_nn_t *nn, int n, struct reel_image *dst, const int
                          int y0, int tx, int ty, int w, int h, int ycc_to_rgb);
 
 int reel_nn_forward(reel_nn_t *nn);
-/* Loss between output and target (mean over pixels and the trained
- * channels: all in rgb mode, Cb and Cr in chroma mode), and its gradient
+/* Loss between output and target, e = y - t: L1 |e|, L2 e^2, Charbonnier
+ * sqrt(e^2 + eps^2); the mean over pixels and the trained channels (all in
+ * rgb mode, Cb and Cr in chroma mode), and its gradient
  * with respect to the output. eps: Charbonnier's epsilon. */
 int reel_nn_loss(reel_nn_t *nn, int loss, float eps, double *value);
 int reel_nn_backward(reel_nn_t *nn);

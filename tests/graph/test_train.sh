@@ -69,6 +69,8 @@ PY
 reel render "$T/a.lua" --cache "$T/ca" --stats-json "$T/a2.json" 2> "$T/a2.err" > /dev/null
 check "an unchanged graph never retrains" [ "$(stat_of "$T/a2.json" computed)" = 0 ]
 check "no training progress the second time" sh -c "! grep -q 'steps/s' '$T/a2.err'"
+reel render "$T/a.lua" --cache "$T/ca" --verify > /dev/null 2> "$T/a3.err"
+check "--verify retrains and finds the same model" [ $? = 0 ]
 
 # a killed training resumes from its last checkpoint and ends with the same
 # weights as an uninterrupted run (b2: same graph, other cache and run dir)
