@@ -44,7 +44,7 @@ static reel_model_t *make(const char *size, int mode, int adam) {
 
 /* A tiny custom network: small files for exhaustive loops. */
 static reel_model_t *tiny(int adam) {
-  reel_nn_arch_t a = {REEL_NN_RGB, 3, 3, 1, {2, 3}, 0.2f};
+  reel_nn_arch_t a = {REEL_NN_RGB, 3, 3, 1, {8, 8}, 0.2f};
   reel_model_t *m = reel_model_new(&a);
   for (size_t i = 0; m && i < m->nparams; i++) m->params[i] = (float)i * 0.25f;
   if (m && adam) reel_model_alloc_adam(m);
