@@ -1,0 +1,118 @@
+-- Shared helpers of the workflow templates: option validation with errors
+-- that name the template and the graph file's line, as node errors do.
+local reel = require "reel"
+
+local M = {}
+
+-- The graph file's line that called the template (the first frame outside
+-- lua/reel/).
+function M.caller()
+  local level = 3
+  while true do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return "?", 0 end
+    if info.what ~= "C" and info.currentline > 0 and not info.short_src:find("lua/reel/", 1, true)
+        and not info.short_src:find("reel.lua", 1, true) then
+      return info.short_src, info.currentline
+    end
+    level = level + 1
+  end
+end
+
+function M.fail(name, msg)
+  local file, line = M.caller()
+  reel._last_class = 2
+  error(("%s (%s:%d): %s"):format(name, file, line, msg), 0)
+end
+
+local function kind(v)
+  if reel.is_node(v) then return "node" end
+  if reel.is_keys(v) then return "keys" end
+  return type(v)
+end
+
+-- check(name, opts, spec): spec maps option names to
+--   { type = "node" | "number" | "string" | "boolean" | "table" | "list" | "box" | "any",
+--     required = bool, default = value, doc = "..." }
+-- "box" takes 4 numbers or reel.keys; "list" a list of numbers. Unknown
+-- options are refused with the list of known ones. Returns a copy with
+-- defaults filled in.
+function M.check(name, opts, spec)
+  if type(opts) ~= "table" then M.fail(name, "call it with a table of options: " .. name .. " { ... }") end
+  local out = {}
+  for k, v in pairs(opts) do
+    local s = spec[k]
+    if not s then
+      local names = {}
+      for n in pairs(spec) do names[#names + 1] = n end
+      table.sort(names)
+      M.fail(name, ("has no option '%s' (it has: %s)"):format(tostring(k), table.concat(names, ", ")))
+    end
+    local t, kv = s.type, kind(v)
+    local ok = t == "any" or kv == t
+      or (t == "box" and ((kv == "table" and #v == 4) or kv == "keys"))
+      or (t == "list" and kv == "table")
+      or (t == "number" and kv == "keys")
+    if t == "list" and ok then
+      for i, x in ipairs(v) do
+        if type(x) ~= "number" or x ~= math.floor(x) then
+          M.fail(name, ("option '%s': entry %d is not a frame number"):format(k, i))
+        end
+      end
+    end
+    if not ok then
+      M.fail(name, ("option '%s' must be a %s (%s), not a %s"):format(k, t, s.doc or "", kv))
+    end
+    out[k] = v
+  end
+  for k, s in pairs(spec) do
+    if out[k] == nil then
+      if s.required then M.fail(name, ("option '%s' is required: %s"):format(k, s.doc or "")) end
+      out[k] = s.default
+    end
+  end
+  return out
+end
+
+-- Sub-tables of options (train = {...}) are checked against a list of names.
+function M.check_sub(name, key, t, allowed)
+  if t == nil then return {} end
+  if type(t) ~= "table" then M.fail(name, ("option '%s' must be a table"):format(key)) end
+  local ok = {}
+  for _, n in ipairs(allowed) do ok[n] = true end
+  for k in pairs(t) do
+    if not ok[k] then
+      M.fail(name, ("option '%s' has no field '%s' (it has: %s)"):format(key, tostring(k),
+        table.concat(allowed, ", ")))
+    end
+  end
+  return t
+end
+
+-- Copies t's fields named in `names` into dst (when set).
+function M.pass(dst, t, names)
+  for _, n in ipairs(names) do if t[n] ~= nil then dst[n] = t[n] end end
+  return dst
+end
+
+-- The Y'CbCr encoding of an R'G'B' colour space name (full range, Rec.709).
+function M.ycc(space)
+  return space .. "_ycbcr709_full"
+end
+
+-- Held-out frames: midpoints between consecutive training frames.
+function M.held_out(frames, n)
+  local out = {}
+  for i = 1, #frames - 1 do
+    local f = math.floor((frames[i] + frames[i + 1]) / 2)
+    if f ~= frames[i] and f ~= frames[i + 1] then out[#out + 1] = f end
+  end
+  if n and #out > n then
+    local sel = {}
+    for i = 1, n do sel[i] = out[math.floor((i - 1) * (#out - 1) / math.max(n - 1, 1) + 1.5)] end
+    out = sel
+  end
+  return out
+end
+
+return M
