@@ -1,0 +1,794 @@
+/* The alignment solver: lumas masked (black borders: dark pixels connected
+ * to the edge, grown by 2 px) and reduced into a
+ * pyramid ([1 3 3 1] / 8, so level l's coordinates are level 0's / 2^l;
+ * full resolution is left unblurred: a blur biases the estimate where the
+ * two pictures differ in scale);
+ * the coarse search on the top level (align_coarse.c); then ECC
+ * (Evangelidis & Psarakis 2008, forward additive) from coarse to fine,
+ * its sums over the region computed on the device (opencl/align.cl,
+ * align_ecc) and the 8x8 normal equations solved here in double. The warp
+ * lives on normalised coordinates (region centred, half-size 1), so its
+ * eight entries are alike in scale; smaller models are linear subsets. */
+#include "align_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+static int debug = -1;
+#define DBG(...)                                                                                   \
+  do {                                                                                             \
+    if (debug < 0) debug = getenv("REEL_ALIGN_DEBUG") != NULL;                                     \
+    if (debug) fprintf(stderr, __VA_ARGS__);                                                       \
+  } while (0)
+
+#define MAXLEV 13
+#define NSUM 66        /* as ALIGN_NSUM in opencl/align.cl */
+#define BAND 32        /* rows per work item */
+#define LOCALX 16      /* items of eight columns each */
+#define HOST_MAX 20000 /* region pixels summed on the host */
+#define ROBUST 1.5     /* Huber threshold in standard deviations of the error */
+#define NKEEP 4        /* coarse candidates refined to the end on the top level */
+#define QUICK 8        /* iterations per model every coarse candidate gets */
+
+typedef struct {
+  int n;
+  reel_align_level_t lv[MAXLEV];
+  reel_align_level_t raw; /* full resolution, not normalised: the residual */
+} pyr_t;
+
+static void pyr_free(pyr_t *py) {
+  if (py->n && py->raw.fix != py->lv[0].fix) {
+    free(py->raw.fix);
+    free(py->raw.mov);
+  }
+  for (int l = 0; l < py->n; l++) {
+    free(py->lv[l].fix);
+    free(py->lv[l].mov);
+  }
+  memset(py, 0, sizeof *py);
+}
+
+static int by_value(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Black borders: flood fill from the edge through pixels at most `black`
+ * above the picture's black level (its darkest 0.5%, so a lifted or
+ * range-limited black counts), or already invalid, then grown by 2
+ * pixels; all set to NaN. */
+static int mask_borders(float *px, int w, int h, double black) {
+  size_t n = (size_t)w * h, head = 0, tail = 0, step = n / 65536 + 1, ns = 0;
+  float *smp = malloc(sizeof(float) * (n / step + 1));
+  unsigned char *m = calloc(n, 2);
+  int *q = malloc(sizeof(int) * n);
+  if (!m || !q || !smp) {
+    free(m), free(q), free(smp);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i += step)
+    if (!isnan(px[i])) smp[ns++] = px[i];
+  if (ns) {
+    qsort(smp, ns, sizeof *smp, by_value);
+    black += smp[ns / 200];
+  }
+  free(smp);
+#define DARK(i) (isnan(px[i]) || px[i] <= black)
+#define SEED(i)                                                                                    \
+  do {                                                                                             \
+    size_t i_ = (i);                                                                               \
+    if (!m[i_] && DARK(i_)) m[i_] = 1, q[tail++] = (int)i_;                                        \
+  } while (0)
+  for (int x = 0; x < w; x++) {
+    SEED((size_t)x);
+    SEED((size_t)(h - 1) * w + x);
+  }
+  for (int y = 0; y < h; y++) {
+    SEED((size_t)y * w);
+    SEED((size_t)y * w + w - 1);
+  }
+  while (head < tail) {
+    int i = q[head++], x = i % w, y = i / w;
+    if (x > 0) SEED((size_t)i - 1);
+    if (x + 1 < w) SEED((size_t)i + 1);
+    if (y > 0) SEED((size_t)i - w);
+    if (y + 1 < h) SEED((size_t)i + w);
+  }
+#undef SEED
+#undef DARK
+  /* grow by 2: a 5x5 max, separably */
+  unsigned char *g = m + n;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      int v = 0;
+      for (int k = -2; k <= 2 && !v; k++) v = x + k >= 0 && x + k < w && m[(size_t)y * w + x + k];
+      g[(size_t)y * w + x] = (unsigned char)v;
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      int v = 0;
+      for (int k = -2; k <= 2 && !v; k++) v = y + k >= 0 && y + k < h && g[(size_t)(y + k) * w + x];
+      if (v) px[(size_t)y * w + x] = NAN;
+    }
+  free(m), free(q);
+  return 0;
+}
+
+/* Level l+1 from level l: [1 3 3 1] / 8 around each pair, NaN spreading. */
+static void down2(const float *in, int w, int h, float *out, float *tmp, int ow, int oh) {
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < ow; x++) {
+      const float *r = in + (size_t)y * w;
+      int a = 2 * x - 1, d = 2 * x + 2;
+      tmp[(size_t)y * ow + x] =
+          a >= 0 && d < w ? (r[a] + 3.0f * r[a + 1] + 3.0f * r[a + 2] + r[d]) * 0.125f : NAN;
+    }
+  for (int y = 0; y < oh; y++)
+    for (int x = 0; x < ow; x++) {
+      int a = 2 * y - 1, d = 2 * y + 2;
+      const float *c = tmp + x;
+      out[(size_t)y * ow + x] = a >= 0 && d < h
+                                    ? (c[(size_t)a * ow] + 3.0f * c[(size_t)(a + 1) * ow] +
+                                       3.0f * c[(size_t)(a + 2) * ow] + c[(size_t)d * ow]) *
+                                          0.125f
+                                    : NAN;
+    }
+}
+
+/* Planes luma, d/dx, d/dy (central differences). */
+static void pack(const float *in, int w, int h, float *out) {
+  size_t n = (size_t)w * h;
+  memcpy(out, in, sizeof(float) * n);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      size_t i = (size_t)y * w + x;
+      out[n + i] = x > 0 && x + 1 < w ? 0.5f * (in[i + 1] - in[i - 1]) : NAN;
+      out[2 * n + i] = y > 0 && y + 1 < h ? 0.5f * (in[i + w] - in[i - w]) : NAN;
+    }
+}
+
+/* Local contrast normalisation: each valid pixel minus the mean of the
+ * valid pixels in the (2r+1)^2 box around it, divided by their standard
+ * deviation (at least eps), so a grade that differs from region to region
+ * (colour, fade, flicker) looks alike in both pictures. Box sums are run
+ * separably; NaN stays NaN. */
+static int normalize(float *px, int w, int h, int r) {
+  const double eps = 0.01; /* about the noise of an 8-bit source */
+  size_t n = (size_t)w * h;
+  float *s1 = malloc(sizeof(float) * 3 * n);
+  if (!s1) return -1;
+  float *s2 = s1 + n, *cn = s2 + n;
+  for (int y = 0; y < h; y++) {
+    const float *row = px + (size_t)y * w;
+    double a = 0, b = 0, c = 0;
+    for (int x = -r; x < w; x++) {
+      int in = x + r, out = x - r - 1;
+      if (in < w && !isnan(row[in])) a += row[in], b += (double)row[in] * row[in], c++;
+      if (out >= 0 && !isnan(row[out])) a -= row[out], b -= (double)row[out] * row[out], c--;
+      if (x >= 0) {
+        size_t i = (size_t)y * w + x;
+        s1[i] = (float)a, s2[i] = (float)b, cn[i] = (float)c;
+      }
+    }
+  }
+  double *col = malloc(sizeof(double) * 3 * (size_t)w);
+  if (!col) {
+    free(s1);
+    return -1;
+  }
+  memset(col, 0, sizeof(double) * 3 * (size_t)w);
+  for (int y = -r; y < h; y++) {
+    int in = y + r, out = y - r - 1;
+    for (int x = 0; x < w; x++) {
+      if (in < h) {
+        size_t i = (size_t)in * w + x;
+        col[3 * x] += s1[i], col[3 * x + 1] += s2[i], col[3 * x + 2] += cn[i];
+      }
+      if (out >= 0) {
+        size_t i = (size_t)out * w + x;
+        col[3 * x] -= s1[i], col[3 * x + 1] -= s2[i], col[3 * x + 2] -= cn[i];
+      }
+      /* rows above y - r are no longer needed: the result goes there */
+      if (y >= 0) {
+        size_t i = (size_t)y * w + x;
+        double c = col[3 * x + 2];
+        if (isnan(px[i]) || c < 1) continue;
+        double mean = col[3 * x] / c, var = col[3 * x + 1] / c - mean * mean;
+        px[i] = (float)((px[i] - mean) / sqrt(fmax(var, 0) + eps * eps));
+      }
+    }
+  }
+  free(col);
+  free(s1);
+  return 0;
+}
+
+/* The region in fixed raster pixels (the box is in absolute pixels). */
+static reel_box_t region(const reel_align_params_t *p, const reel_align_luma_t *fx) {
+  reel_box_t r = {0, 0, fx->w, fx->h};
+  if (p->box[0] || p->box[1] || p->box[2] || p->box[3]) {
+    reel_box_t b = {
+        (int)lround(p->box[0]) - fx->display.x0, (int)lround(p->box[1]) - fx->display.y0,
+        (int)lround(p->box[2]) - fx->display.x0, (int)lround(p->box[3]) - fx->display.y0};
+    r = reel_box_intersect(r, b);
+  }
+  return r;
+}
+
+static int fail(reel_align_result_t *r, const char *why) {
+  r->ok = 0;
+  snprintf(r->why, sizeof r->why, "%s", why);
+  return 0;
+}
+
+/* Masked, blurred lumas and their pyramid, up to maxlev levels below full
+ * resolution. 0, 1 when the region is too small (r->why set), -1. */
+static int build(const reel_align_params_t *p, const reel_align_luma_t *mv,
+                 const reel_align_luma_t *fx, int maxlev, pyr_t *py, reel_align_result_t *r) {
+  memset(py, 0, sizeof *py);
+  reel_box_t b = region(p, fx);
+  if (reel_box_w(b) < 8 || reel_box_h(b) < 8 || mv->w < 8 || mv->h < 8) {
+    fail(r, "the analysis region (box) or a picture is under 8x8 pixels");
+    return 1;
+  }
+  int levels = p->levels;
+  if (!levels)
+    while (levels < MAXLEV - 1 &&
+           (reel_box_w(b) < reel_box_h(b) ? reel_box_w(b) : reel_box_h(b)) >> (levels + 1) >= 40)
+      levels++;
+  while (levels > 0 && (reel_box_w(b) >> levels < 8 || reel_box_h(b) >> levels < 8 ||
+                        mv->w >> levels < 8 || mv->h >> levels < 8))
+    levels--;
+  if (levels > maxlev) levels = maxlev;
+  size_t big = (size_t)(fx->w > mv->w ? fx->w : mv->w) * (fx->h > mv->h ? fx->h : mv->h);
+  float *tmp = malloc(sizeof(float) * big), *raw = malloc(sizeof(float) * big);
+  float *cur = malloc(sizeof(float) * (size_t)mv->w * mv->h);
+  int rc = -1;
+  if (!tmp || !raw || !cur) goto oom;
+  for (int l = 0; l <= levels; l++) {
+    reel_align_level_t *lv = &py->lv[l];
+    lv->fw = fx->w >> l, lv->fh = fx->h >> l, lv->mw = mv->w >> l, lv->mh = mv->h >> l;
+    int s = 1 << l;
+    lv->box = (reel_box_t){(b.x0 + s - 1) / s, (b.y0 + s - 1) / s, b.x1 / s, b.y1 / s};
+    if (!(lv->fix = malloc(sizeof(float) * (size_t)lv->fw * lv->fh)) ||
+        !(lv->mov = malloc(sizeof(float) * 3 * (size_t)lv->mw * lv->mh)))
+      goto oom;
+    py->n = l + 1;
+  }
+  /* fixed: level 0 from the raw luma, the others from the one above; then
+   * each normalised (the unnormalised full resolution kept aside) */
+  size_t nf = (size_t)fx->w * fx->h, nm = (size_t)mv->w * mv->h;
+  py->raw = py->lv[0];
+  memcpy(py->lv[0].fix, fx->px, sizeof(float) * nf);
+  if (p->borders && mask_borders(py->lv[0].fix, fx->w, fx->h, p->black)) goto oom;
+  for (int l = 1; l <= levels; l++)
+    down2(py->lv[l - 1].fix, py->lv[l - 1].fw, py->lv[l - 1].fh, py->lv[l].fix, tmp, py->lv[l].fw,
+          py->lv[l].fh);
+  if (p->normalize) {
+    if (!(py->raw.fix = malloc(sizeof(float) * nf)) ||
+        !(py->raw.mov = malloc(sizeof(float) * 3 * nm)))
+      goto oom;
+    memcpy(py->raw.fix, py->lv[0].fix, sizeof(float) * nf);
+    for (int l = 0; l <= levels; l++)
+      if (normalize(py->lv[l].fix, py->lv[l].fw, py->lv[l].fh, p->normalize)) goto oom;
+  }
+  /* moving: the same, each level as planes with its gradients; cur holds
+   * the level's luma */
+  memcpy(cur, mv->px, sizeof(float) * nm);
+  if (p->borders && mask_borders(cur, mv->w, mv->h, p->black)) goto oom;
+  if (p->normalize) pack(cur, mv->w, mv->h, py->raw.mov);
+  for (int l = 0; l <= levels; l++) {
+    reel_align_level_t *lv = &py->lv[l];
+    if (l) {
+      down2(cur, py->lv[l - 1].mw, py->lv[l - 1].mh, raw, tmp, lv->mw, lv->mh);
+      memcpy(cur, raw, sizeof(float) * (size_t)lv->mw * lv->mh);
+    }
+    memcpy(raw, cur, sizeof(float) * (size_t)lv->mw * lv->mh);
+    if (p->normalize && normalize(raw, lv->mw, lv->mh, p->normalize)) goto oom;
+    pack(raw, lv->mw, lv->mh, lv->mov);
+  }
+  rc = 0;
+  goto out;
+oom:
+  reel_error(REEL_EIO, "out of memory for the alignment pyramid");
+  pyr_free(py);
+out:
+  free(tmp);
+  free(raw);
+  free(cur);
+  return rc;
+}
+
+/* ---- ECC on one level ---- */
+
+typedef struct {
+  reel_cl_t *cl;
+  cl_kernel k;
+  cl_mem fix, mov, out;
+  const reel_align_level_t *lv;
+  size_t g[2];
+  int items;
+  float *host;
+  reel_mat3_t nf, nf_inv, nm, nm_inv; /* normalisations */
+  double sm;
+} ecc_t;
+
+static void ecc_close(ecc_t *e) {
+  reel_cl_release(e->cl, e->fix);
+  reel_cl_release(e->cl, e->mov);
+  reel_cl_release(e->cl, e->out);
+  free(e->host);
+  memset(e, 0, sizeof *e);
+}
+
+static int ecc_open(ecc_t *e, reel_cl_t *cl, const reel_align_level_t *lv) {
+  memset(e, 0, sizeof *e);
+  e->cl = cl;
+  e->lv = lv;
+  reel_box_t b = lv->box;
+  int bw = reel_box_w(b), bh = reel_box_h(b);
+  e->g[0] = (size_t)((bw + 7) / 8 + LOCALX - 1) / LOCALX * LOCALX;
+  e->g[1] = (size_t)(bh + BAND - 1) / BAND;
+  e->items = (int)(e->g[0] * e->g[1]);
+  size_t nf = (size_t)lv->fw * lv->fh, nm = 3 * (size_t)lv->mw * lv->mh;
+  /* small levels are summed on the host: a device launch costs more */
+  if ((size_t)bw * bh > HOST_MAX &&
+      (!(e->k = reel_cl_kernel(cl, "align", "align_ecc")) ||
+       !(e->fix = reel_cl_alloc(cl, sizeof(float) * nf)) ||
+       !(e->mov = reel_cl_alloc(cl, sizeof(float) * nm)) ||
+       !(e->out = reel_cl_alloc(cl, sizeof(float) * NSUM * (size_t)e->items)) ||
+       reel_cl_upload(cl, e->fix, 0, lv->fix, sizeof(float) * nf) ||
+       reel_cl_upload(cl, e->mov, 0, lv->mov, sizeof(float) * nm)))
+    goto fail;
+  if (e->k && !(e->host = malloc(sizeof(float) * NSUM * (size_t)e->items))) {
+    reel_error(REEL_EIO, "out of memory");
+    goto fail;
+  }
+  double cx = 0.5 * (b.x0 + b.x1), cy = 0.5 * (b.y0 + b.y1), st = 2.0 / (bw > bh ? bw : bh);
+  double mx = 0.5 * lv->mw, my = 0.5 * lv->mh, sm = 0.5 * (lv->mw > lv->mh ? lv->mw : lv->mh);
+  e->nf = (reel_mat3_t){{st, 0, -st * cx, 0, st, -st * cy, 0, 0, 1}};
+  e->nf_inv = (reel_mat3_t){{1 / st, 0, cx, 0, 1 / st, cy, 0, 0, 1}};
+  e->nm = (reel_mat3_t){{1 / sm, 0, -mx / sm, 0, 1 / sm, -my / sm, 0, 0, 1}};
+  e->nm_inv = (reel_mat3_t){{sm, 0, mx, 0, sm, my, 0, 0, 1}};
+  e->sm = sm;
+  return 0;
+fail:
+  ecc_close(e);
+  return -1;
+}
+
+void reel_align_ecc_host(const reel_align_level_t *lv, const float *m, const float *rob,
+                         double *S) {
+  size_t plane = (size_t)lv->mw * lv->mh;
+  const float *gxp = lv->mov + plane, *gyp = lv->mov + 2 * plane;
+  memset(S, 0, sizeof(double) * NSUM);
+  for (int y = lv->box.y0; y < lv->box.y1; y++) {
+    double uy = (y + 0.5 - m[10]) * m[11];
+    for (int x = lv->box.x0; x < lv->box.x1; x++) {
+      double t = lv->fix[(size_t)y * lv->fw + x], ux = (x + 0.5 - m[9]) * m[11];
+      double den = m[6] * ux + m[7] * uy + m[8], a = 1 / den;
+      double vx = (m[0] * ux + m[1] * uy + m[2]) * a, vy = (m[3] * ux + m[4] * uy + m[5]) * a;
+      double qx = vx * m[14] + m[12] - 0.5, qy = vy * m[14] + m[13] - 0.5;
+      double fx = floor(qx), fy = floor(qy), tx = qx - fx, ty = qy - fy;
+      if (!(den > 0 && fx >= 0 && fy >= 0 && fx + 1 < lv->mw && fy + 1 < lv->mh) || isnan(t))
+        continue;
+      size_t o = (size_t)fy * lv->mw + (size_t)fx, r = (size_t)lv->mw;
+      double w0 = (1 - tx) * (1 - ty), w1 = tx * (1 - ty), w2 = (1 - tx) * ty, w3 = tx * ty;
+#define BIL(p) (w0 * (p)[o] + w1 * (p)[o + 1] + w2 * (p)[o + r] + w3 * (p)[o + r + 1])
+      double iv = BIL(lv->mov), gx = BIL(gxp), gy = BIL(gyp);
+#undef BIL
+      if (isnan(iv) || isnan(gx) || isnan(gy)) continue;
+      gx *= m[14] * a;
+      gy *= m[14] * a;
+      double err = fabs(rob[0] * (t - rob[2]) - (iv - rob[1]));
+      double w = rob[3] > 0 && err > rob[3] ? rob[3] / err : 1;
+      double gp = -(gx * vx + gy * vy);
+      double J[8] = {gx * ux, gx * uy, gx, gy * ux, gy * uy, gy, gp * ux, gp * uy};
+      S[0] += w, S[1] += w * iv, S[2] += w * iv * iv, S[3] += w * t, S[4] += w * t * t;
+      S[5] += w * iv * t;
+      for (int k = 0, h = 30; k < 8; k++) {
+        S[6 + k] += w * J[k], S[14 + k] += w * J[k] * iv, S[22 + k] += w * J[k] * t;
+        for (int l = k; l < 8; l++) S[h++] += w * J[k] * J[l];
+      }
+    }
+  }
+}
+
+static reel_mat3_t unit(reel_mat3_t a) {
+  if (a.m[8] != 0 && isfinite(a.m[8]))
+    for (int i = 0; i < 9; i++) a.m[i] /= a.m[8];
+  return a;
+}
+
+/* The kernel's packing of a normalised warp wn and the normalisations. */
+static void packm(const ecc_t *e, const reel_mat3_t *wn, float m[16]) {
+  memset(m, 0, sizeof(float) * 16);
+  for (int i = 0; i < 9; i++) m[i] = (float)wn->m[i];
+  m[9] = (float)e->nf_inv.m[2];
+  m[10] = (float)e->nf_inv.m[5];
+  m[11] = (float)e->nf.m[0];
+  m[12] = (float)e->nm_inv.m[2];
+  m[13] = (float)e->nm_inv.m[5];
+  m[14] = (float)e->sm;
+}
+
+/* The 66 sums for the normalised warp wn, weighted by rob (see the
+ * kernel; NULL: unweighted). */
+static int ecc_sums(ecc_t *e, const reel_mat3_t *wn, const cl_float4 *rob, double *S) {
+  const reel_align_level_t *lv = e->lv;
+  cl_float16 m;
+  cl_float4 r = rob ? *rob : (cl_float4){{0, 0, 0, 0}};
+  packm(e, wn, m.s);
+  if (!e->k) {
+    reel_align_ecc_host(lv, m.s, r.s, S);
+    return 0;
+  }
+  cl_int4 box = {{lv->box.x0, lv->box.y0, lv->box.x1, lv->box.y1}};
+  int tw = lv->fw, iw = lv->mw, ih = lv->mh, band = BAND;
+  size_t l[2] = {LOCALX, 1};
+  if (reel_cl_args(e->k, 10, REEL_ARG(e->fix), REEL_ARG(tw), REEL_ARG(box), REEL_ARG(e->mov),
+                   REEL_ARG(iw), REEL_ARG(ih), REEL_ARG(m), REEL_ARG(r), REEL_ARG(band),
+                   REEL_ARG(e->out)) ||
+      reel_cl_run(e->cl, e->k, 2, e->g, l) ||
+      reel_cl_download(e->cl, e->out, 0, e->host, sizeof(float) * NSUM * (size_t)e->items))
+    return -1;
+  for (int k = 0; k < NSUM; k++) {
+    const float *h = e->host + (size_t)k * e->items;
+    double s = 0;
+    for (int i = 0; i < e->items; i++) s += h[i];
+    S[k] = s;
+  }
+  return 0;
+}
+
+/* Columns of the map from a model's parameters to the eight free entries
+ * (h00 h01 h02 h10 h11 h12 h20 h21) of the normalised warp; returns P. */
+static int model_map(int model, double A[8][8]) {
+  memset(A, 0, sizeof(double) * 64);
+  switch (model) {
+  case REEL_XF_TRANSLATION: A[2][0] = A[5][1] = 1; return 2;
+  case REEL_XF_SIMILARITY: /* h00 = h11 = 1 + a, h10 = -h01 = b */
+    A[0][0] = A[4][0] = 1;
+    A[3][1] = 1, A[1][1] = -1;
+    A[2][2] = A[5][3] = 1;
+    return 4;
+  case REEL_XF_AFFINE:
+    for (int i = 0; i < 6; i++) A[i][i] = 1;
+    return 6;
+  default:
+    for (int i = 0; i < 8; i++) A[i][i] = 1;
+    return 8;
+  }
+}
+
+/* Solves the n x n system g x = b (Gaussian elimination, partial pivots).
+ * 0, or -1 when singular. */
+static int solve(int n, double g[8][8], const double *b, double *x) {
+  double a[8][9];
+  for (int i = 0; i < n; i++) {
+    memcpy(a[i], g[i], sizeof(double) * (size_t)n);
+    a[i][n] = b[i];
+  }
+  double scale = 0;
+  for (int i = 0; i < n; i++) scale = fmax(scale, fabs(a[i][i]));
+  for (int c = 0; c < n; c++) {
+    int piv = c;
+    for (int r = c + 1; r < n; r++)
+      if (fabs(a[r][c]) > fabs(a[piv][c])) piv = r;
+    if (!(fabs(a[piv][c]) > 1e-12 * scale)) return -1;
+    if (piv != c)
+      for (int k = 0; k <= n; k++) {
+        double t = a[c][k];
+        a[c][k] = a[piv][k];
+        a[piv][k] = t;
+      }
+    for (int r = c + 1; r < n; r++) {
+      double f = a[r][c] / a[c][c];
+      for (int k = c; k <= n; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  for (int r = n - 1; r >= 0; r--) {
+    double s = a[r][n];
+    for (int k = r + 1; k < n; k++) s -= a[r][k] * x[k];
+    x[r] = s / a[r][r];
+  }
+  return 0;
+}
+
+/* One ECC update from the sums: the change of the eight entries, and the
+ * correlation at the current warp. 0, or 1 with *why. */
+static int ecc_step(const double *S, int model, double delta[8], double *rho, cl_float4 *fit,
+                    const char **why) {
+  double n = S[0];
+  if (n < 64) {
+    *why = "the pictures hardly overlap in the analysis region";
+    return 1;
+  }
+  double mi = S[1] / n, mt = S[3] / n;
+  double vi = S[2] - n * mi * mi, vt = S[4] - n * mt * mt, corr = S[5] - n * mi * mt;
+  if (!(vi > 0 && vt > 0)) {
+    *why = "a picture is flat in the analysis region";
+    return 1;
+  }
+  *rho = corr / sqrt(vi * vt);
+  double A[8][8], ji[8], jt[8], hz[8][8];
+  int P = model_map(model, A);
+  for (int k = 0; k < 8; k++) {
+    ji[k] = S[14 + k] - mi * S[6 + k];
+    jt[k] = S[22 + k] - mt * S[6 + k];
+  }
+  for (int k = 0, h = 30; k < 8; k++)
+    for (int l = k; l < 8; l++, h++) hz[k][l] = hz[l][k] = S[h] - S[6 + k] * S[6 + l] / n;
+  /* the model's normal equations: G = A^T Hz A, projections A^T j */
+  double G[8][8], ai[8] = {0}, at[8] = {0}, gi[8], e[8], dp[8];
+  for (int a = 0; a < P; a++) {
+    for (int k = 0; k < 8; k++) ai[a] += A[k][a] * ji[k], at[a] += A[k][a] * jt[k];
+    for (int b = 0; b < P; b++) {
+      double s = 0;
+      for (int k = 0; k < 8; k++)
+        for (int l = 0; l < 8; l++) s += A[k][a] * hz[k][l] * A[l][b];
+      G[a][b] = s;
+    }
+  }
+  if (solve(P, G, ai, gi)) {
+    *why = "the analysis region has too little texture";
+    return 1;
+  }
+  double ln = vi, ld = corr;
+  for (int a = 0; a < P; a++) ln -= ai[a] * gi[a], ld -= at[a] * gi[a];
+  if (!(ld > 0)) {
+    *why = "the pictures do not correlate in the analysis region";
+    return 1;
+  }
+  double lam = ln / ld, var = (lam * lam * vt - 2 * lam * corr + vi) / n;
+  *fit = (cl_float4){{(float)lam, (float)mi, (float)mt, (float)(ROBUST * sqrt(fmax(var, 0)))}};
+  for (int a = 0; a < P; a++) e[a] = lam * at[a] - ai[a];
+  if (solve(P, G, e, dp)) {
+    *why = "the analysis region has too little texture";
+    return 1;
+  }
+  for (int k = 0; k < 8; k++) {
+    delta[k] = 0;
+    for (int a = 0; a < P; a++) delta[k] += A[k][a] * dp[a];
+  }
+  return 0;
+}
+
+/* Largest move of the region's corners (in moving pixels of the level)
+ * between two normalised warps; infinite when one is behind the horizon. */
+static double moved(const ecc_t *e, const reel_mat3_t *a, const reel_mat3_t *b) {
+  static const double us[4][2] = {{-1, -1}, {1, -1}, {1, 1}, {-1, 1}};
+  double worst = 0;
+  for (int i = 0; i < 4; i++) {
+    double ax, ay, bx, by;
+    if (!(reel_mat3_apply(a, us[i][0], us[i][1], &ax, &ay) > 0) ||
+        !(reel_mat3_apply(b, us[i][0], us[i][1], &bx, &by) > 0))
+      return INFINITY;
+    worst = fmax(worst, hypot(ax - bx, ay - by) * e->sm);
+  }
+  return worst;
+}
+
+/* ECC iterations on one level. w: fixed pixels -> moving pixels of the
+ * level, updated. 0, 1 with *why (no usable answer), -1 (device). */
+static int ecc_level(ecc_t *e, int model, int maxit, double tol, reel_mat3_t *w, double *rho,
+                     int *iters, const char **why) {
+  reel_mat3_t wn = unit(reel_mat3_mul(reel_mat3_mul(e->nm, *w), e->nf_inv));
+  double S[NSUM], delta[8];
+  reel_box_t b = e->lv->box;
+  double span = reel_box_w(b) > reel_box_h(b) ? reel_box_w(b) : reel_box_h(b);
+  cl_float4 fit = {{0, 0, 0, 0}}; /* the first iteration is unweighted */
+  for (int it = 0; it < maxit; it++) {
+    if (ecc_sums(e, &wn, &fit, S)) return -1;
+    int rc = ecc_step(S, model, delta, rho, &fit, why);
+    if (rc) return rc;
+    reel_mat3_t next = wn;
+    for (int k = 0; k < 8; k++) next.m[k] += delta[k];
+    double d = moved(e, &wn, &next);
+    wn = next;
+    (*iters)++;
+    if (!(d < span)) {
+      *why = "the estimate ran away (the pictures may not match)";
+      return 1;
+    }
+    if (d < tol) break;
+  }
+  *w = unit(reel_mat3_mul(reel_mat3_mul(e->nm_inv, wn), e->nf));
+  return 0;
+}
+
+/* The correlation at w on one level (no update), and how many pixels took
+ * part. *rho is NaN when under 64 did or a picture is flat there. */
+static int ecc_rho(ecc_t *e, const reel_mat3_t *w, double *rho, double *n) {
+  reel_mat3_t wn = unit(reel_mat3_mul(reel_mat3_mul(e->nm, *w), e->nf_inv));
+  double S[NSUM];
+  if (ecc_sums(e, &wn, NULL, S)) return -1;
+  *n = S[0];
+  *rho = NAN;
+  if (S[0] >= 64) {
+    double mi = S[1] / S[0], mt = S[3] / S[0];
+    double vi = S[2] - S[0] * mi * mi, vt = S[4] - S[0] * mt * mt;
+    if (vi > 0 && vt > 0) *rho = (S[5] - S[0] * mi * mt) / sqrt(vi * vt);
+  }
+  return 0;
+}
+
+static reel_mat3_t scale_by(const reel_mat3_t *w, double s) { /* level coordinates times s */
+  reel_mat3_t d = {{s, 0, 0, 0, s, 0, 0, 0, 1}}, di = {{1 / s, 0, 0, 0, 1 / s, 0, 0, 0, 1}};
+  return reel_mat3_mul(reel_mat3_mul(d, *w), di);
+}
+
+/* Raster warp (fixed raster -> moving raster) <-> absolute moving -> fixed. */
+static reel_mat3_t to_abs(const reel_mat3_t *w, const reel_align_luma_t *mv,
+                          const reel_align_luma_t *fx) {
+  reel_mat3_t inv;
+  if (reel_mat3_invert(*w, &inv)) inv = reel_mat3_identity();
+  return reel_mat3_mul(reel_mat3_mul(reel_mat3_translate(fx->display.x0, fx->display.y0), inv),
+                       reel_mat3_translate(-mv->display.x0, -mv->display.y0));
+}
+
+static int from_abs(const reel_mat3_t *m, const reel_align_luma_t *mv, const reel_align_luma_t *fx,
+                    reel_mat3_t *w) {
+  reel_mat3_t r =
+      reel_mat3_mul(reel_mat3_mul(reel_mat3_translate(-fx->display.x0, -fx->display.y0), *m),
+                    reel_mat3_translate(mv->display.x0, mv->display.y0));
+  return reel_mat3_invert(r, w);
+}
+
+/* The moving format must land as a convex quadrilateral of sane size. */
+static int sane(const reel_mat3_t *m, const reel_align_luma_t *mv, const reel_align_luma_t *fx) {
+  double c[8];
+  if (reel_xf_corners(m, mv->display, c)) return 0;
+  double area = 0;
+  int sign = 0;
+  for (int i = 0; i < 4; i++) {
+    int j = (i + 1) % 4, k = (i + 2) % 4;
+    double cr = (c[2 * j] - c[2 * i]) * (c[2 * k + 1] - c[2 * j + 1]) -
+                (c[2 * j + 1] - c[2 * i + 1]) * (c[2 * k] - c[2 * j]);
+    int s = cr > 0 ? 1 : -1;
+    if (sign && s != sign) return 0;
+    sign = s;
+    area += c[2 * i] * c[2 * j + 1] - c[2 * j] * c[2 * i + 1];
+  }
+  double ratio = fabs(area) / 2 / ((double)fx->w * fx->h);
+  return ratio > 1.0 / 64 && ratio < 64;
+}
+
+int reel_align_solve(reel_cl_t *cl, const reel_align_params_t *p, const reel_align_luma_t *mv,
+                     const reel_align_luma_t *fx, reel_align_result_t *r) {
+  pyr_t py;
+  ecc_t e = {0};
+  memset(r, 0, sizeof *r);
+  r->residual = NAN;
+  double t0 = now();
+  int rc = build(p, mv, fx, MAXLEV, &py, r);
+  if (rc) return rc > 0 ? 0 : -1;
+  DBG("align: build %.1f ms, %d levels\n", 1e3 * (now() - t0), py.n);
+  const char *why = NULL;
+  int top = py.n - 1, it = 0;
+  /* the first guess maps format onto format, each axis stretched */
+  reel_mat3_t w = {{(double)mv->w / fx->w, 0, 0, 0, (double)mv->h / fx->h, 0, 0, 0, 1}};
+  w = scale_by(&w, 1.0 / (1 << top));
+  /* every candidate of the coarse search is refined on the top level,
+   * through the models up to the one asked for; the best correlation wins */
+  reel_mat3_t *cands = NULL;
+  int nc = reel_align_coarse(&py.lv[top], p, &w, &cands);
+  if (nc < 0) goto err;
+  DBG("align: coarse %.1f ms, %d candidates\n", 1e3 * (now() - t0), nc);
+  /* Every candidate gets a few iterations on the top level, through the
+   * models up to the one asked for (similarity first for the smaller ones,
+   * affine for the larger); the best few by correlation get the rest. The
+   * coarse search's own score says little under a strong perspective, so
+   * none is dropped unrefined. */
+  t0 = now();
+  double rho = NAN, score[NKEEP];
+  reel_mat3_t kept[NKEEP];
+  int nk = 0, first = p->model < REEL_XF_AFFINE ? p->model : REEL_XF_AFFINE;
+  if (ecc_open(&e, cl, &py.lv[top])) goto err_c;
+  for (int i = 0; i < nc; i++) {
+    reel_mat3_t c = cands[i];
+    int k = 0;
+    for (int mdl = first; !k && mdl <= p->model; mdl++)
+      k = ecc_level(&e, mdl, QUICK, p->tolerance, &c, &rho, &it, &why);
+    if (k < 0) goto err_c;
+    if (k || !(ecc_rho(&e, &c, &rho, &(double){0}) == 0 && isfinite(rho))) continue;
+    int at = nk < NKEEP ? nk++ : NKEEP - 1;
+    if (at == NKEEP - 1 && nk == NKEEP && score[at] >= rho && i >= NKEEP) continue;
+    kept[at] = c, score[at] = rho;
+    for (int j = at; j > 0 && score[j] > score[j - 1]; j--) {
+      reel_mat3_t tw = kept[j];
+      double ts = score[j];
+      kept[j] = kept[j - 1], score[j] = score[j - 1];
+      kept[j - 1] = tw, score[j - 1] = ts;
+    }
+  }
+  free(cands);
+  double best = -2;
+  rc = 1;
+  for (int i = 0; i < nk; i++) {
+    reel_mat3_t c = kept[i];
+    int k = 0;
+    for (int mdl = first; !k && mdl <= p->model; mdl++)
+      k = ecc_level(&e, mdl, p->iterations, p->tolerance, &c, &rho, &it, &why);
+    if (k < 0) goto err;
+    if (!k && ecc_rho(&e, &c, &rho, &(double){0})) goto err;
+    DBG("align: kept %d: quick rho %.4f, %s rho %.5f\n", i, score[i], k ? why : "ok", rho);
+    if (!k && rho > best) best = rho, w = c, rc = 0;
+  }
+  DBG("align: top level %.1f ms, %d iterations\n", 1e3 * (now() - t0), it);
+  for (int l = top - 1; !rc && l >= 0; l--) {
+    ecc_close(&e);
+    w = scale_by(&w, 2);
+    if (ecc_open(&e, cl, &py.lv[l])) goto err;
+    t0 = now();
+    int it0 = it;
+    /* on the level below the top a homography starts from an affine solve */
+    if (p->model == REEL_XF_HOMOGRAPHY && l == top - 1)
+      rc = ecc_level(&e, REEL_XF_AFFINE, p->iterations, p->tolerance, &w, &rho, &it, &why);
+    if (!rc) rc = ecc_level(&e, p->model, p->iterations, p->tolerance, &w, &rho, &it, &why);
+    if (rc < 0) goto err;
+    DBG("align: level %d (%dx%d): %d iterations, rho %.6f, %.1f ms\n", l, py.lv[l].fw, py.lv[l].fh,
+        it - it0, rho, 1e3 * (now() - t0));
+  }
+  r->iterations = it;
+  if (rc) {
+    fail(r, why ? why : "no hypothesis of the coarse search converged");
+  } else {
+    double n, valid = 0;
+    const reel_align_level_t *l0 = &py.raw;
+    ecc_close(&e);
+    if (ecc_open(&e, cl, l0) || ecc_rho(&e, &w, &rho, &n)) goto err;
+    for (int y = l0->box.y0; y < l0->box.y1; y++)
+      for (int x = l0->box.x0; x < l0->box.x1; x++)
+        valid += !isnan(l0->fix[(size_t)y * l0->fw + x]);
+    r->m = to_abs(&w, mv, fx);
+    r->residual = 1 - rho;
+    r->coverage = valid > 0 ? n / valid : 0;
+    r->ok = 1;
+    if (!isfinite(rho))
+      fail(r, "the pictures do not overlap");
+    else if (!sane(&r->m, mv, fx))
+      fail(r, "the estimate folds or collapses the picture");
+  }
+  ecc_close(&e);
+  pyr_free(&py);
+  return 0;
+err_c:
+  free(cands);
+err:
+  ecc_close(&e);
+  pyr_free(&py);
+  return -1;
+}
+
+int reel_align_measure(reel_cl_t *cl, const reel_align_params_t *p, const reel_align_luma_t *mv,
+                       const reel_align_luma_t *fx, const reel_mat3_t *m, double *residual) {
+  pyr_t py;
+  ecc_t e;
+  reel_align_result_t r;
+  reel_mat3_t w;
+  double rho, n;
+  *residual = NAN;
+  int rc = build(p, mv, fx, 0, &py, &r);
+  if (rc) return rc > 0 ? 0 : -1;
+  rc = -1;
+  if (from_abs(m, mv, fx, &w) == 0) {
+    if (ecc_open(&e, cl, &py.raw)) goto out;
+    rc = ecc_rho(&e, &w, &rho, &n);
+    ecc_close(&e);
+    if (!rc) *residual = 1 - rho;
+  } else {
+    rc = 0;
+  }
+out:
+  pyr_free(&py);
+  return rc;
+}
