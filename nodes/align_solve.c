@@ -699,6 +699,7 @@ int reel_align_solve(reel_cl_t *cl, const reel_align_params_t *p, const reel_ali
     for (int mdl = first; !k && mdl <= p->model; mdl++)
       k = ecc_level(&e, mdl, QUICK, p->tolerance, &c, &rho, &it, &why);
     if (k < 0) goto err_c;
+    if (k) DBG("align: candidate %d: %s\n", i, why);
     if (k || !(ecc_rho(&e, &c, &rho, &(double){0}) == 0 && isfinite(rho))) continue;
     int at = nk < NKEEP ? nk++ : NKEEP - 1;
     if (at == NKEEP - 1 && nk == NKEEP && score[at] >= rho && i >= NKEEP) continue;

@@ -109,15 +109,16 @@ __kernel void align_ecc(__global const float *T, int tw, int4 box, __global cons
 #undef G8
 
 /* Sync thumbnails: cell (x, y) of a tw x th grid is the mean luma of the
- * source pixels whose centres fall in its share of the display raster
- * (dw x dh, origin (ox, oy) in the buffer); pixels outside the buffer
- * count as 0. */
+ * source pixels in its share of the display raster (dw x dh, origin
+ * (ox, oy) in the buffer), at least one; pixels outside the buffer count
+ * as 0. */
 __kernel void align_thumb(__global const float *src, int sw, int sh, int c0, int c1, int c2,
                           float4 wt, int dw, int dh, int ox, int oy, __global float *dst, int tw,
                           int th) {
   int x = GID_X, y = GID_Y;
   if (x >= tw || y >= th) return;
-  int xa = x * dw / tw, xb = (x + 1) * dw / tw, ya = y * dh / th, yb = (y + 1) * dh / th;
+  int xa = x * dw / tw, xb = max((x + 1) * dw / tw, xa + 1);
+  int ya = y * dh / th, yb = max((y + 1) * dh / th, ya + 1);
   size_t sp = (size_t)sw * sh;
   float acc = 0.0f;
   for (int py = ya; py < yb; py++) {
