@@ -104,20 +104,28 @@ static int mask_borders(float *px, int w, int h, double black) {
   }
 #undef SEED
 #undef DARK
-  /* grow by 2: a 5x5 max, separably */
+  /* grow by 2: a 5x5 max, separably, as running counts */
   unsigned char *g = m + n;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      int v = 0;
-      for (int k = -2; k <= 2 && !v; k++) v = x + k >= 0 && x + k < w && m[(size_t)y * w + x + k];
-      g[(size_t)y * w + x] = (unsigned char)v;
+  for (int y = 0; y < h; y++) {
+    const unsigned char *row = m + (size_t)y * w;
+    int cnt = 0;
+    for (int x = -2; x < w; x++) {
+      if (x + 2 < w) cnt += row[x + 2];
+      if (x - 3 >= 0) cnt -= row[x - 3];
+      if (x >= 0) g[(size_t)y * w + x] = cnt > 0;
     }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      int v = 0;
-      for (int k = -2; k <= 2 && !v; k++) v = y + k >= 0 && y + k < h && g[(size_t)(y + k) * w + x];
-      if (v) px[(size_t)y * w + x] = NAN;
-    }
+  }
+  int *cnt = q; /* the queue is done with: per-column counts */
+  memset(cnt, 0, sizeof(int) * (size_t)w);
+  for (int y = -2; y < h; y++) {
+    if (y + 2 < h)
+      for (int x = 0; x < w; x++) cnt[x] += g[(size_t)(y + 2) * w + x];
+    if (y - 3 >= 0)
+      for (int x = 0; x < w; x++) cnt[x] -= g[(size_t)(y - 3) * w + x];
+    if (y >= 0)
+      for (int x = 0; x < w; x++)
+        if (cnt[x]) px[(size_t)y * w + x] = NAN;
+  }
   free(m), free(q);
   return 0;
 }
@@ -161,49 +169,49 @@ static void pack(const float *in, int w, int h, float *out) {
  * (colour, fade, flicker) looks alike in both pictures. Box sums are run
  * separably; NaN stays NaN. */
 static int normalize(float *px, int w, int h, int r) {
-  const double eps = 0.01; /* about the noise of an 8-bit source */
+  const float eps2 = 1e-4f; /* (0.01)^2: about the noise of an 8-bit source */
   size_t n = (size_t)w * h;
   float *s1 = malloc(sizeof(float) * 3 * n);
-  if (!s1) return -1;
+  double *col = malloc(sizeof(double) * 3 * (size_t)w);
+  if (!s1 || !col) {
+    free(s1), free(col);
+    return -1;
+  }
   float *s2 = s1 + n, *cn = s2 + n;
-  for (int y = 0; y < h; y++) {
+  for (int y = 0; y < h; y++) { /* running sums along each row */
     const float *row = px + (size_t)y * w;
     double a = 0, b = 0, c = 0;
     for (int x = -r; x < w; x++) {
       int in = x + r, out = x - r - 1;
-      if (in < w && !isnan(row[in])) a += row[in], b += (double)row[in] * row[in], c++;
-      if (out >= 0 && !isnan(row[out])) a -= row[out], b -= (double)row[out] * row[out], c--;
+      if (in < w && row[in] == row[in]) a += row[in], b += (double)row[in] * row[in], c++;
+      if (out >= 0 && row[out] == row[out])
+        a -= row[out], b -= (double)row[out] * row[out], c--;
       if (x >= 0) {
         size_t i = (size_t)y * w + x;
         s1[i] = (float)a, s2[i] = (float)b, cn[i] = (float)c;
       }
     }
   }
-  double *col = malloc(sizeof(double) * 3 * (size_t)w);
-  if (!col) {
-    free(s1);
-    return -1;
-  }
+  /* then down each column, a row at a time (vector loops); row y's result
+   * overwrites px, whose rows the row sums no longer need */
+  double *c1 = col, *c2 = col + w, *c3 = col + 2 * (size_t)w;
   memset(col, 0, sizeof(double) * 3 * (size_t)w);
   for (int y = -r; y < h; y++) {
     int in = y + r, out = y - r - 1;
-    for (int x = 0; x < w; x++) {
-      if (in < h) {
-        size_t i = (size_t)in * w + x;
-        col[3 * x] += s1[i], col[3 * x + 1] += s2[i], col[3 * x + 2] += cn[i];
-      }
-      if (out >= 0) {
-        size_t i = (size_t)out * w + x;
-        col[3 * x] -= s1[i], col[3 * x + 1] -= s2[i], col[3 * x + 2] -= cn[i];
-      }
-      /* rows above y - r are no longer needed: the result goes there */
-      if (y >= 0) {
-        size_t i = (size_t)y * w + x;
-        double c = col[3 * x + 2];
-        if (isnan(px[i]) || c < 1) continue;
-        double mean = col[3 * x] / c, var = col[3 * x + 1] / c - mean * mean;
-        px[i] = (float)((px[i] - mean) / sqrt(fmax(var, 0) + eps * eps));
-      }
+    if (in < h) {
+      const float *a = s1 + (size_t)in * w, *b = s2 + (size_t)in * w, *c = cn + (size_t)in * w;
+      for (int x = 0; x < w; x++) c1[x] += a[x], c2[x] += b[x], c3[x] += c[x];
+    }
+    if (out >= 0) {
+      const float *a = s1 + (size_t)out * w, *b = s2 + (size_t)out * w, *c = cn + (size_t)out * w;
+      for (int x = 0; x < w; x++) c1[x] -= a[x], c2[x] -= b[x], c3[x] -= c[x];
+    }
+    if (y < 0) continue;
+    float *row = px + (size_t)y * w;
+    for (int x = 0; x < w; x++) { /* NaN stays NaN; a valid pixel counts itself */
+      float k = (float)c3[x] > 1 ? (float)c3[x] : 1, mean = (float)c1[x] / k;
+      float var = (float)c2[x] / k - mean * mean;
+      row[x] = (row[x] - mean) / sqrtf((var > 0 ? var : 0) + eps2);
     }
   }
   free(col);
