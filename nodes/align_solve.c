@@ -1,14 +1,16 @@
-/* The alignment solver: lumas masked (black borders: dark pixels connected
- * to the edge, grown by 2 px) and reduced into a
- * pyramid ([1 3 3 1] / 8, so level l's coordinates are level 0's / 2^l;
- * full resolution is left unblurred: a blur biases the estimate where the
- * two pictures differ in scale);
- * the coarse search on the top level (align_coarse.c); then ECC
- * (Evangelidis & Psarakis 2008, forward additive) from coarse to fine,
- * its sums over the region computed on the device (opencl/align.cl,
- * align_ecc) and the 8x8 normal equations solved here in double. The warp
- * lives on normalised coordinates (region centred, half-size 1), so its
- * eight entries are alike in scale; smaller models are linear subsets. */
+/* The alignment solver. Lumas are masked (black borders: dark pixels
+ * connected to the edge, grown by 2 px), reduced into a pyramid ([1 3 3 1]
+ * / 8, so level l's coordinates are level 0's / 2^l; full resolution stays
+ * unblurred, as a blur biases the estimate where the pictures differ in
+ * scale) and contrast-normalised in local windows on every level. The
+ * coarse search runs on the top level (align_coarse.c); then ECC
+ * (Evangelidis & Psarakis 2008, forward additive, with Huber weights) from
+ * coarse to fine, its sums on the device (opencl/align.cl, align_ecc) and
+ * the normal equations here in double. The warp lives on normalised
+ * coordinates (region centred, half-size 1), so its eight entries are alike
+ * in scale; the smaller models are linear subsets of them. The residual is
+ * measured on the unnormalised full-resolution lumas. REEL_ALIGN_DEBUG=1
+ * prints the progress per level on stderr. */
 #include "align_util.h"
 
 #include <math.h>
@@ -34,7 +36,7 @@ static int debug = -1;
 #define BAND 32        /* rows per work item */
 #define LOCALX 16      /* items of eight columns each */
 #define HOST_MAX 20000 /* region pixels summed on the host */
-#define ROBUST 1.5     /* Huber threshold in standard deviations of the error */
+#define ROBUST 1.0     /* Huber threshold in standard deviations of the error */
 #define NKEEP 4        /* coarse candidates refined to the end on the top level */
 #define QUICK 8        /* iterations per model every coarse candidate gets */
 
@@ -164,10 +166,9 @@ static void pack(const float *in, int w, int h, float *out) {
 }
 
 /* Local contrast normalisation: each valid pixel minus the mean of the
- * valid pixels in the (2r+1)^2 box around it, divided by their standard
- * deviation (at least eps), so a grade that differs from region to region
- * (colour, fade, flicker) looks alike in both pictures. Box sums are run
- * separably; NaN stays NaN. */
+ * pixels in the (2r+1)^2 box around it, divided by their standard deviation
+ * (at least 0.01), so a grade that differs from region to region (colour,
+ * fade, flicker) looks alike in both pictures. Box sums run separably. */
 static int normalize(float *px, int w, int h, int r) {
   const float eps2 = 1e-4f; /* (0.01)^2: about the noise of an 8-bit source */
   size_t n = (size_t)w * h;
@@ -184,8 +185,7 @@ static int normalize(float *px, int w, int h, int r) {
     for (int x = -r; x < w; x++) {
       int in = x + r, out = x - r - 1;
       if (in < w && row[in] == row[in]) a += row[in], b += (double)row[in] * row[in], c++;
-      if (out >= 0 && row[out] == row[out])
-        a -= row[out], b -= (double)row[out] * row[out], c--;
+      if (out >= 0 && row[out] == row[out]) a -= row[out], b -= (double)row[out] * row[out], c--;
       if (x >= 0) {
         size_t i = (size_t)y * w + x;
         s1[i] = (float)a, s2[i] = (float)b, cn[i] = (float)c;
@@ -208,10 +208,13 @@ static int normalize(float *px, int w, int h, int r) {
     }
     if (y < 0) continue;
     float *row = px + (size_t)y * w;
-    for (int x = 0; x < w; x++) { /* NaN stays NaN; a valid pixel counts itself */
-      float k = (float)c3[x] > 1 ? (float)c3[x] : 1, mean = (float)c1[x] / k;
-      float var = (float)c2[x] / k - mean * mean;
-      row[x] = (row[x] - mean) / sqrtf((var > 0 ? var : 0) + eps2);
+    /* NaN stays NaN; so does a pixel whose window is not whole (at an edge
+     * of the picture or of its valid part): the two pictures' windows would
+     * hold different things there */
+    float full = (float)((2 * r + 1) * (2 * r + 1));
+    for (int x = 0; x < w; x++) {
+      float k = (float)c3[x], mean = (float)c1[x] / k, var = (float)c2[x] / k - mean * mean;
+      row[x] = k < full ? NAN : (row[x] - mean) / sqrtf((var > 0 ? var : 0) + eps2);
     }
   }
   free(col);
@@ -293,6 +296,10 @@ static int build(const reel_align_params_t *p, const reel_align_luma_t *mv,
   memcpy(cur, mv->px, sizeof(float) * nm);
   if (p->borders && mask_borders(cur, mv->w, mv->h, p->black)) goto oom;
   if (p->normalize) pack(cur, mv->w, mv->h, py->raw.mov);
+  /* the moving picture's windows cover what the fixed one's do, as far as
+   * the formats tell (a reference at a lower resolution) */
+  int rm = (int)lround(p->normalize * sqrt((double)nm / (double)nf));
+  rm = rm < 1 ? 1 : rm;
   for (int l = 0; l <= levels; l++) {
     reel_align_level_t *lv = &py->lv[l];
     if (l) {
@@ -300,7 +307,7 @@ static int build(const reel_align_params_t *p, const reel_align_luma_t *mv,
       memcpy(cur, raw, sizeof(float) * (size_t)lv->mw * lv->mh);
     }
     memcpy(raw, cur, sizeof(float) * (size_t)lv->mw * lv->mh);
-    if (p->normalize && normalize(raw, lv->mw, lv->mh, p->normalize)) goto oom;
+    if (p->normalize && normalize(raw, lv->mw, lv->mh, rm)) goto oom;
     pack(raw, lv->mw, lv->mh, lv->mov);
   }
   rc = 0;
