@@ -302,9 +302,15 @@ static char *slurp(const char *path) {
   return (char *)b.p;
 }
 
-/* Reads one entry line as reel_xform_entry_json writes it. 0 / -1. */
-static int parse_entry(const char *s, reel_xf_entry_t *e) {
+/* Reads one entry line (up to its newline) as reel_xform_entry_json writes
+ * it. 0 / -1. */
+static int parse_entry(const char *line, reel_xf_entry_t *e) {
+  char s[2048];
   const char *p;
+  size_t len = strcspn(line, "\n");
+  if (len >= sizeof s) return -1;
+  memcpy(s, line, len);
+  s[len] = 0;
   memset(e, 0, sizeof *e);
   if (sscanf(s, "{\"frame\": %d", &e->frame) != 1) return -1;
   e->status = REEL_XF_SOLVED;

@@ -611,7 +611,7 @@ static int ecc_level(ecc_t *e, int model, int maxit, double tol, reel_mat3_t *w,
     wn = next;
     (*iters)++;
     if (!(d < span)) {
-      *why = "the estimate ran away (the pictures may not match)";
+      *why = "the estimate ran away, so the pictures may not match";
       return 1;
     }
     if (d < tol) break;

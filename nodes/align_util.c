@@ -288,18 +288,19 @@ static reel_image_t *input(reel_job_t *j, int port, int frame) {
 /* A frame's answer against max_residual and strict: 0 to go on, -1. */
 static int judge(reel_job_t *j, const reel_align_params_t *p, const reel_xf_entry_t *e,
                  const reel_align_result_t *r) {
-  char what[400];
+  char what[400], res[48] = "";
   const char *fix = "try a larger analysis region (box), search_rotate / search_scale for a "
                     "larger misalignment, or the manual path (Transform or CornerPin)";
-  if (r && !r->ok)
-    snprintf(what, sizeof what, "did not converge (%s): residual %.3f; %s", r->why, r->residual,
-             fix);
-  else if (!(e->residual <= p->max_residual))
+  if (r && !r->ok) {
+    if (isfinite(r->residual)) snprintf(res, sizeof res, " (residual %.3f)", r->residual);
+    snprintf(what, sizeof what, "did not converge: %s%s; %s", r->why, res, fix);
+  } else if (!(e->residual <= p->max_residual)) {
     snprintf(what, sizeof what, "residual %.3f is above max_residual %.3f%s; %s", e->residual,
              p->max_residual,
              e->status == REEL_XF_SOLVED ? "" : " between key frames (add a key frame here)", fix);
-  else
+  } else {
     return 0;
+  }
   int frame = j->frame == REEL_FRAME_CONST ? 0 : j->frame;
   if (p->strict) {
     reel_node_error(j->node, REEL_EUSER, "frame %d: %s (or strict = false to go on)", frame, what);
