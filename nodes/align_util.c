@@ -138,7 +138,7 @@ static void memo_put(const reel_key_t *k, const reel_align_result_t *r) {
 
 /* The estimate for one pair of pictures, from a cache or solved. */
 static int estimate(reel_job_t *j, const reel_align_params_t *p, const reel_image_t *mv,
-                    const reel_image_t *fx, reel_align_result_t *r) {
+                    const reel_image_t *fx, int frame, reel_align_result_t *r) {
   reel_align_luma_t lm, lf;
   const reel_align_luma_t *pair[2] = {&lm, &lf};
   reel_diskcache_t *dc = NULL;
@@ -168,6 +168,10 @@ static int estimate(reel_job_t *j, const reel_align_params_t *p, const reel_imag
     goto out;
   }
   memo_put(&k, r);
+  /* a line per solve, as it happens (cached estimates stay quiet) */
+  if (r->ok)
+    fprintf(stderr, "reel: %s: frame %d: residual %.4f (%d iterations)\n",
+            reel_node_label(j->node), frame, r->residual, r->iterations);
   b.n = 0;
   if (dc && (encode(r, &b) || reel_diskcache_aux_put(dc, "align", name, b.p, b.n)))
     reel_error_clear(); /* the estimate stands; only its cache entry is missing */
@@ -319,7 +323,7 @@ int reel_align_frame(reel_job_t *j, const reel_align_params_t *p, reel_xf_entry_
   if (!(*moving = input(j, 0, f)) || !(*fixed = input(j, 1, f))) return -1;
   reel_align_result_t r0, r1;
   reel_image_t *m0 = input(j, 0, k0), *f0 = input(j, 1, k0);
-  if (!m0 || !f0 || estimate(j, p, m0, f0, &r0)) return -1;
+  if (!m0 || !f0 || estimate(j, p, m0, f0, k0 == REEL_FRAME_CONST ? 0 : k0, &r0)) return -1;
   /* an estimate without an answer keeps the format-to-format map */
   reel_box_t md = m0->display, fd = f0->display;
   reel_mat3_t fmt = {{(double)reel_box_w(fd) / reel_box_w(md), 0, 0, 0,
@@ -337,7 +341,7 @@ int reel_align_frame(reel_job_t *j, const reel_align_params_t *p, reel_xf_entry_
   e->iterations = 0;
   if (k1 != NONE) {
     reel_image_t *m1 = input(j, 0, k1), *f1 = input(j, 1, k1);
-    if (!m1 || !f1 || estimate(j, p, m1, f1, &r1)) return -1;
+    if (!m1 || !f1 || estimate(j, p, m1, f1, k1, &r1)) return -1;
     if (!r1.ok) return judge(j, p, e, &r1);
     e->status = REEL_XF_INTERPOLATED;
     if (reel_xf_lerp(&r0.m, &r1.m, (double)(f - k0) / (k1 - k0), md, &e->m)) {
