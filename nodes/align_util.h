@@ -1,8 +1,9 @@
 /* Shared by Align and AlignSolve: their parameters, the solver that
  * registers a moving picture (the reference) onto a fixed one (the source),
- * its cache, and the per-frame logic of key frames. The solver itself is in
- * align_util.c (pyramids, masks, ECC) and align_coarse.c (the coarse
- * search: phase correlation over rotation and scale hypotheses). */
+ * its cache, and the per-frame logic of key frames (align_util.c). The
+ * solver is align_pyramid.c (masks, pyramids, normalisation),
+ * align_coarse.c (phase correlation over rotation and scale hypotheses) and
+ * align_solve.c (ECC). */
 #ifndef REEL_ALIGN_UTIL_H
 #define REEL_ALIGN_UTIL_H
 
@@ -137,6 +138,25 @@ typedef struct {
   float *fix, *mov;
   reel_box_t box; /* analysis region in fixed pixels of this level */
 } reel_align_level_t;
+
+/* Both pictures' pyramids (align_pyramid.c): level 0 is full resolution;
+ * raw is level 0 unnormalised (shares lv[0]'s buffers when normalize is 0),
+ * for the residual. */
+#define REEL_ALIGN_MAXLEV 13
+typedef struct {
+  int n;
+  reel_align_level_t lv[REEL_ALIGN_MAXLEV];
+  reel_align_level_t raw;
+} reel_align_pyramid_t;
+
+/* Masked, normalised pyramids of both lumas, at most maxlev levels below
+ * full resolution (p->levels, or until the region's short side is about 40
+ * pixels). 0; 1 when the region or a picture is under 8x8 (*why says so);
+ * -1 out of memory (reported). */
+int reel_align_pyramid(const reel_align_params_t *p, const reel_align_luma_t *mv,
+                       const reel_align_luma_t *fx, int maxlev, reel_align_pyramid_t *py,
+                       const char **why);
+void reel_align_pyramid_free(reel_align_pyramid_t *py);
 
 /* The coarse search on level lv (align_coarse.c): for each rotation and
  * scale hypothesis about the region's centre, the warp with the
