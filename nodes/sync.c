@@ -25,8 +25,9 @@ typedef struct {
 
 static const reel_param_desc_t params[] = {
     REEL_PVEC(sync_t, search, 2, -1e6, 1e6,
-              "offsets to try {lo, hi}: b's frame f is compared with a's frame f + offset", -48,
-              48),
+              "offsets to try {lo, hi}, counted from the clips' first frames lined up (their "
+              "numbers may differ): b's frame f is compared with a's frame f + offset",
+              -48, 48),
     REEL_PNUM(sync_t, penalty, 0.3, 0, 10,
               "score a frame-by-frame path pays for each frame its offset changes by (a dropped "
               "frame): higher keeps one offset through weak stretches"),
@@ -43,10 +44,13 @@ static const reel_port_desc_t inputs[] = {
 #define TN (TW * TH)
 #define MAXBYTES ((size_t)1 << 30)
 
+/* The offsets searched are base + search: base lines up the first frames. */
+static int base_of(const reel_clip_t *a, const reel_clip_t *b) { return a->first - b->first; }
+
 /* a's frames that some offset compares with b's */
 static void a_range(const sync_t *p, const reel_clip_t *a, const reel_clip_t *b, int *lo, int *hi) {
-  *lo = b->first + (int)p->search[0];
-  *hi = b->last + (int)p->search[1];
+  *lo = b->first + base_of(a, b) + (int)p->search[0];
+  *hi = b->last + base_of(a, b) + (int)p->search[1];
   if (*lo < a->first) *lo = a->first;
   if (*hi > a->last) *hi = a->last;
 }
@@ -244,7 +248,9 @@ static double dot(const float *a, const float *b) {
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const sync_t *p = pv;
   reel_node_t *node = j->node;
-  int na = 0, nb = 0, lo = (int)p->search[0], nd = (int)(p->search[1] - p->search[0]) + 1;
+  int na = 0, nb = 0, nd = (int)(p->search[1] - p->search[0]) + 1;
+  int lo =
+      base_of(reel_node_input_clip(node, 0), reel_node_input_clip(node, 1)) + (int)p->search[0];
   int a0 = INT_MAX, b0 = INT_MAX, rc = -1;
   for (int i = 0; i < j->nin; i++) {
     if (j->req[i].port == 0)

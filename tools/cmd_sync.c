@@ -18,7 +18,8 @@ static const char *usage_text =
     "usage: reel sync A B [--search LO,HI] [--penalty P] [--json] [--device N]\n"
     "  the frame offset between two sources of the same footage (frame patterns such as\n"
     "  ref.####.png): B's frame f shows A's frame f + offset; searched over LO..HI\n"
-    "  (default -48,48); P: how much a change of offset (a dropped frame) must win by\n";
+    "  (default -48,48) from the two first frames lined up; P: how much a change of\n"
+    "  offset (a dropped frame) must win by\n";
 
 static int usage(const char *why) {
   if (why) fprintf(stderr, "reel sync: %s\n", why);
