@@ -431,12 +431,20 @@ static int entry_line(const reel_xform_t *x, const reel_xf_entry_t *e, int kind,
          reel_buf_put(out, "", 1);
 }
 
+/* The entry Write writes at `frame`: a value of one entry (a frame's own,
+ * or a constant's) is written as it is, under its own frame number. */
+static int entry_for(const reel_xform_t *x, int frame, reel_xf_entry_t *e) {
+  if (x->n != 1) return reel_xform_at(x, frame, e);
+  *e = x->e[0];
+  return 0;
+}
+
 int reel_xform_write(const reel_xform_t *x, int frame, const char *path, int merge,
                      reel_meta_t *rec) {
   reel_xf_entry_t e;
   reel_buf_t line = {0};
   int rc = -1;
-  if (reel_xform_at(x, frame, &e)) return -1;
+  if (entry_for(x, frame, &e)) return -1;
   /* the frame's entry alone: a Transform may hold more than this frame */
   reel_xform_t one = *x;
   one.e = &e;
@@ -455,7 +463,7 @@ int reel_xform_record_holds(const reel_meta_t *rec, const reel_xform_t *x, int f
   reel_xf_entry_t e;
   int ok = 0;
   if (!path || !want) return 0;
-  if (x && (reel_xform_at(x, frame, &e) || entry_line(x, &e, reel_xform_file_kind(path), &line) ||
+  if (x && (entry_for(x, frame, &e) || entry_line(x, &e, reel_xform_file_kind(path), &line) ||
             strcmp(want, (char *)line.p)))
     goto out;
   char *text = slurp(path);

@@ -84,9 +84,10 @@ int reel_xform_nuke(const reel_xform_t *x, reel_buf_t *out);
  * model), under an exclusive lock so that several renders can add frames
  * to one file. 0 / -1 with reel_error. */
 int reel_xform_save_file(const reel_xform_t *x, const char *path, int merge);
-/* Write's side (nodes/write.c): writes x's entry for `frame` into the file
- * at path (merged with the file's other frames, or alone), and records in
- * rec what valid and verify need: the path and the frame's line. 0 / -1. */
+/* Write's side (nodes/write.c): writes x's entry for `frame` (a value of
+ * one entry: that entry, under its own frame number) into the file at path
+ * (merged with the file's other frames, or alone), and records in rec what
+ * valid and verify need: the path and the frame's line. 0 / -1. */
 int reel_xform_write(const reel_xform_t *x, int frame, const char *path, int merge,
                      reel_meta_t *rec);
 /* 1 when the file a record of reel_xform_write names still holds the

@@ -170,8 +170,8 @@ static int estimate(reel_job_t *j, const reel_align_params_t *p, const reel_imag
   memo_put(&k, r);
   /* a line per solve, as it happens (cached estimates stay quiet) */
   if (r->ok)
-    fprintf(stderr, "reel: %s: frame %d: residual %.4f (%d iterations)\n",
-            reel_node_label(j->node), frame, r->residual, r->iterations);
+    fprintf(stderr, "reel: %s: frame %d: residual %.4f (%d iterations)\n", reel_node_label(j->node),
+            frame, r->residual, r->iterations);
   b.n = 0;
   if (dc && (encode(r, &b) || reel_diskcache_aux_put(dc, "align", name, b.p, b.n)))
     reel_error_clear(); /* the estimate stands; only its cache entry is missing */
@@ -333,11 +333,9 @@ int reel_align_frame(reel_job_t *j, const reel_align_params_t *p, reel_xf_entry_
   if (!r0.ok) r0.m = fmt;
   e->m = r0.m;
   e->residual = r0.residual;
-  e->iterations = r0.iterations;
-  e->status = REEL_XF_SOLVED;
-  if (k0 == f) return judge(j, p, e, &r0);
-  if (!r0.ok) return judge(j, p, e, &r0);
-  e->status = REEL_XF_HELD;
+  e->iterations = k0 == f ? r0.iterations : 0; /* iterations of this frame's own solve */
+  e->status = k0 == f ? REEL_XF_SOLVED : REEL_XF_HELD;
+  if (k0 == f || !r0.ok) return judge(j, p, e, &r0);
   e->iterations = 0;
   if (k1 != NONE) {
     reel_image_t *m1 = input(j, 0, k1), *f1 = input(j, 1, k1);
