@@ -411,17 +411,15 @@ int reel_align_solve(reel_cl_t *cl, const reel_align_params_t *p, const reel_ali
   /* the first guess maps format onto format, each axis stretched */
   reel_mat3_t w = {{(double)mv->w / fx->w, 0, 0, 0, (double)mv->h / fx->h, 0, 0, 0, 1}};
   w = scale_by(&w, 1.0 / (1 << top));
-  /* every candidate of the coarse search is refined on the top level,
-   * through the models up to the one asked for; the best correlation wins */
   reel_mat3_t *cands = NULL;
   int nc = reel_align_coarse(&py.lv[top], p, &w, &cands);
   if (nc < 0) goto err;
   DBG("align: coarse %.1f ms, %d candidates\n", 1e3 * (now() - t0), nc);
   /* Every candidate gets a few iterations on the top level, through the
-   * models up to the one asked for (similarity first for the smaller ones,
-   * affine for the larger); the best few by correlation get the rest. The
-   * coarse search's own score says little under a strong perspective, so
-   * none is dropped unrefined. */
+   * models up to the one asked for (a homography from an affine solve); the
+   * best few by correlation get the rest, and the best of those goes down.
+   * The coarse search's own score says little under a strong perspective,
+   * so none is dropped unrefined. */
   t0 = now();
   double rho = NAN, score[NKEEP];
   reel_mat3_t kept[NKEEP];
@@ -435,8 +433,13 @@ int reel_align_solve(reel_cl_t *cl, const reel_align_params_t *p, const reel_ali
     if (k < 0) goto err_c;
     if (k) DBG("align: candidate %d: %s\n", i, why);
     if (k || !(ecc_rho(&e, &c, &rho, &(double){0}) == 0 && isfinite(rho))) continue;
-    int at = nk < NKEEP ? nk++ : NKEEP - 1;
-    if (at == NKEEP - 1 && nk == NKEEP && score[at] >= rho && i >= NKEEP) continue;
+    int at;
+    if (nk < NKEEP)
+      at = nk++;
+    else if (rho > score[NKEEP - 1])
+      at = NKEEP - 1;
+    else
+      continue;
     kept[at] = c, score[at] = rho;
     for (int j = at; j > 0 && score[j] > score[j - 1]; j--) {
       reel_mat3_t tw = kept[j];
