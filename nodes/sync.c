@@ -245,6 +245,74 @@ static double dot(const float *a, const float *b) {
   return s;
 }
 
+/* How far the best offset's mean score stands above the runner-up (two or
+ * more frames away), against its height above the median offset: 0 to 1. */
+static double confidence(const double *g, int nd, int best) {
+  double second = -INFINITY, *sorted = malloc(sizeof(double) * (size_t)nd);
+  int ns = 0;
+  if (!sorted) return 0;
+  for (int k = 0; k < nd; k++) {
+    if (isnan(g[k])) continue;
+    sorted[ns++] = g[k];
+    if (abs(k - best) >= 2 && g[k] > second) second = g[k];
+  }
+  for (int a = 1; a < ns; a++)
+    for (int b = a; b > 0 && sorted[b] < sorted[b - 1]; b--) {
+      double x = sorted[b];
+      sorted[b] = sorted[b - 1], sorted[b - 1] = x;
+    }
+  double median = sorted[ns / 2], top = g[best];
+  free(sorted);
+  double conf = !isfinite(second) ? 1 : top - median > 1e-9 ? (top - second) / (top - median) : 0;
+  return top > 0 ? fmin(1, fmax(0, conf)) : 0;
+}
+
+/* The frame-by-frame path (Viterbi over the nd offsets of score, paying
+ * penalty per frame of change) as segments "first-last:+offset,..." of b's
+ * frames (b0 the first). from: nb * nd scratch. 0 / -1 (out of memory). */
+static int segments(const double *score, int nb, int nd, double penalty, int lo, int b0, int *from,
+                    char *seg, size_t cap) {
+  double *acc = malloc(sizeof(double) * 2 * (size_t)nd);
+  int *offs = malloc(sizeof(int) * (size_t)nb);
+  if (!acc || !offs) {
+    free(acc), free(offs);
+    return -1;
+  }
+  double *prev = acc, *cur = acc + nd;
+  for (int k = 0; k < nd; k++) prev[k] = isnan(score[k]) ? -1e9 : score[k];
+  for (int f = 1; f < nb; f++) {
+    for (int k = 0; k < nd; k++) {
+      int arg = k;
+      double v = prev[k];
+      for (int m = 0; m < nd; m++)
+        if (prev[m] - penalty * abs(m - k) > v) v = prev[m] - penalty * abs(m - k), arg = m;
+      double s = score[(size_t)f * nd + k];
+      cur[k] = v + (isnan(s) ? -1e9 : s);
+      from[(size_t)f * nd + k] = arg;
+    }
+    double *x = prev;
+    prev = cur, cur = x;
+  }
+  int k = 0;
+  for (int m = 1; m < nd; m++)
+    if (prev[m] > prev[k]) k = m;
+  for (int f = nb - 1; f >= 0; f--) {
+    offs[f] = lo + k;
+    if (f) k = from[(size_t)f * nd + k];
+  }
+  size_t at = 0;
+  seg[0] = 0;
+  for (int f = 0; f < nb && at + 64 < cap;) {
+    int e = f;
+    while (e + 1 < nb && offs[e + 1] == offs[f]) e++;
+    at +=
+        (size_t)snprintf(seg + at, cap - at, "%s%d-%d:%+d", at ? "," : "", b0 + f, b0 + e, offs[f]);
+    f = e + 1;
+  }
+  free(acc), free(offs);
+  return 0;
+}
+
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const sync_t *p = pv;
   reel_node_t *node = j->node;
@@ -305,69 +373,12 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
                     p->search[0], p->search[1], p->min_overlap);
     goto out;
   }
-  /* confidence: how far the best stands above the runner-up (two or more
-   * frames away), against its height above the median offset */
-  double second = -INFINITY, *sorted = malloc(sizeof(double) * (size_t)nd);
-  int ns = 0;
-  if (!sorted) goto out;
-  for (int k = 0; k < nd; k++) {
-    if (isnan(g[k])) continue;
-    sorted[ns++] = g[k];
-    if (abs(k - best) >= 2 && g[k] > second) second = g[k];
-  }
-  for (int a = 1; a < ns; a++)
-    for (int b = a; b > 0 && sorted[b] < sorted[b - 1]; b--) {
-      double x = sorted[b];
-      sorted[b] = sorted[b - 1], sorted[b - 1] = x;
-    }
-  double median = sorted[ns / 2], top = g[best];
-  free(sorted);
-  double conf = !isfinite(second) ? 1 : top - median > 1e-9 ? (top - second) / (top - median) : 0;
-  conf = top > 0 ? fmin(1, fmax(0, conf)) : 0;
-  /* the frame-by-frame path: Viterbi over offsets */
-  double *acc = malloc(sizeof(double) * 2 * (size_t)nd);
-  if (!acc) goto out;
-  double *prev = acc, *cur = acc + nd;
-  for (int k = 0; k < nd; k++) {
-    double s = score[k];
-    prev[k] = isnan(s) ? -1e9 : s;
-  }
-  for (int f = 1; f < nb; f++) {
-    for (int k = 0; k < nd; k++) {
-      int arg = k;
-      double v = prev[k];
-      for (int m = 0; m < nd; m++)
-        if (prev[m] - p->penalty * abs(m - k) > v) v = prev[m] - p->penalty * abs(m - k), arg = m;
-      double s = score[(size_t)f * nd + k];
-      cur[k] = v + (isnan(s) ? -1e9 : s);
-      from[(size_t)f * nd + k] = arg;
-    }
-    double *x = prev;
-    prev = cur, cur = x;
-  }
-  int k = 0;
-  for (int m = 1; m < nd; m++)
-    if (prev[m] > prev[k]) k = m;
-  int *offs = malloc(sizeof(int) * (size_t)nb);
-  if (!offs) {
-    free(acc);
+  double top = g[best], conf = confidence(g, nd, best);
+  char seg[4096];
+  if (segments(score, nb, nd, p->penalty, lo, b0, from, seg, sizeof seg)) {
+    reel_node_error(node, REEL_EIO, "out of memory");
     goto out;
   }
-  for (int f = nb - 1; f >= 0; f--) {
-    offs[f] = lo + k;
-    if (f) k = from[(size_t)f * nd + k];
-  }
-  free(acc);
-  char seg[4096];
-  size_t at = 0;
-  for (int f = 0; f < nb && at < sizeof seg - 64;) {
-    int e = f;
-    while (e + 1 < nb && offs[e + 1] == offs[f]) e++;
-    at += (size_t)snprintf(seg + at, sizeof seg - at, "%s%d-%d:%+d", at ? "," : "", b0 + f, b0 + e,
-                           offs[f]);
-    f = e + 1;
-  }
-  free(offs);
   /* the picture: one row per frame of b, one column per offset */
   const char *names[1] = {"score"};
   reel_box_t box = {0, 0, nd, nb};
