@@ -10,7 +10,7 @@
 # frame. Numbers are checked with Debian's python3.
 . tests/graph/lib.sh
 T=$(mktemp -d /tmp/reel-align.XXXXXX)
-trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
+trap 'rm -rf "$T"' EXIT
 C="$T/cache"
 PY=/usr/bin/python3
 
