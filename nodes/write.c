@@ -1,6 +1,7 @@
 /* Write: renders its input to files (EXR half/float with none, RLE, ZIP, PIZ
- * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), or a Model to one
- * .reelnet file. Each file is written under a temporary name and renamed, so
+ * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), a Model to one
+ * .reelnet file, or a Transform to .json or .nk (engine/xform.h). Each file
+ * is written under a temporary name and renamed, so
  * a killed render never leaves half a file. Every file carries provenance
  * (reel:key, reel:version, reel:lineage, reel:graph). The result is a record of
  * the file's size, mtime and inode: a later render skips it while unchanged. */
@@ -10,6 +11,7 @@
 #include "node.h"
 #include "pool.h"
 #include "record.h"
+#include "xform.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +34,8 @@ static const char *const compressions[] = {"auto", "none", "zip", "zips", "piz",
 
 static const reel_param_desc_t params[] = {
     {"path", REEL_P_STRING, 1, offsetof(write_t, path), {0}, NULL, 1, 0, NULL,
-     "output file or frame pattern (out.####.exr); a Model: one .reelnet file",
+     "output file or frame pattern (out.####.exr); a Model: one .reelnet file; a Transform: "
+     ".json or .nk (Nuke), one file per frame with a pattern, else all frames in one file",
      REEL_PF_STATIC | REEL_PF_REQUIRED},
     REEL_PENUM(write_t, format, formats, "auto", "file format; auto: from the extension"),
     REEL_PENUM(write_t, pixeltype, pixeltypes, "auto",
@@ -51,7 +54,7 @@ static const reel_param_desc_t params[] = {
 
 /* any type: an Image (frames) or a Model (one .reelnet file); check() refuses the rest */
 static const reel_port_desc_t inputs[] = {
-    {"img", REEL_V_NONE, 0, "image to write, or a Model to write as a .reelnet file"}};
+    {"img", REEL_V_NONE, 0, "image to write, a Model (.reelnet) or a Transform (.json, .nk)"}};
 
 static const char *ext_format(const char *path) {
   const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
@@ -100,8 +103,13 @@ static int check(reel_node_t *n, const void *pv) {
   const write_t *p = pv;
   const reel_clip_t *in = reel_node_input_clip(n, 0);
   if (in && in->type == REEL_V_MODEL) return check_model(n, p);
+  if (in && in->type == REEL_V_TRANSFORM && reel_xform_file_kind(p->path)) return 0;
+  if (in && in->type == REEL_V_TRANSFORM) {
+    reel_node_error(n, REEL_EUSER, "a Transform is written as .json or .nk, not '%s'", p->path);
+    return -1;
+  }
   if (in && in->type != REEL_V_IMAGE) {
-    reel_node_error(n, REEL_EUSER, "writes Images and Models, but input 'img' gives %s values",
+    reel_node_error(n, REEL_EUSER, "writes Images, Models and Transforms, not %s values",
                     reel_vtype_name(in->type));
     return -1;
   }
@@ -159,7 +167,9 @@ static int mkdirs(char *path) {
 }
 
 static int valid(reel_job_t *j, const void *pv, reel_value_t *cached) {
-  return reel_record_file_valid(reel_record_cast(cached));
+  reel_record_t *r = reel_record_cast(cached);
+  if (r && reel_meta_get(&r->kv, "entry")) return reel_xform_record_holds(&r->kv, NULL, 0);
+  return reel_record_file_valid(r);
 }
 
 /* Hash of what is written: windows, channel names and float pixels, so that
@@ -204,6 +214,14 @@ static int model_hash(const reel_model_t *m, char out[REEL_KEY_HEX]) {
 
 static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
   reel_record_t *r = reel_record_cast(cached);
+  reel_xform_t *x = j->nin ? reel_xform_cast(j->in[0]) : NULL;
+  if (x && r && reel_xform_record_holds(&r->kv, x, j->frame) != 1) {
+    reel_node_error(j->node, REEL_EINTERNAL, "--verify: frame %d: the transform in '%s' differs "
+                    "from what its input gives now; please report this with the graph file",
+                    j->frame, reel_meta_get(&r->kv, "path"));
+    return -1;
+  }
+  if (x) return 0;
   reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
   reel_image_t *im = m ? NULL : reel_job_image(j, 0);
   if (!r || (!im && !m)) return -1;
@@ -279,14 +297,25 @@ out:
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const write_t *p = pv;
   reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
+  reel_xform_t *x = j->nin ? reel_xform_cast(j->in[0]) : NULL;
   if (m) return eval_model(j, p, m, out);
-  reel_image_t *im = reel_job_image(j, 0);
-  if (!im) return -1;
+  reel_image_t *im = x ? NULL : reel_job_image(j, 0);
+  if (!im && !x) return -1;
   char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32], pix[REEL_KEY_HEX];
   if (reel_framepath(p->path, j->frame, path, sizeof path)) return -1;
   if (p->mkdirs && mkdirs(path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
                     strerror(errno));
+    return -1;
+  }
+  if (x) { /* one file per frame with a pattern, else every frame into one */
+    reel_record_t *rec = reel_record_new();
+    if (rec && !reel_xform_write(x, j->frame, path, !reel_framepath_has(p->path), &rec->kv)) {
+      *out = &rec->v;
+      return 0;
+    }
+    if (rec) reel_value_unref(&rec->v);
+    reel_error_prefix("%s:", reel_node_label(j->node));
     return -1;
   }
   reel_hostimg_t h = {0};
@@ -329,7 +358,7 @@ out:
 const reel_node_desc_t reel_node_write = {
     .name = "Write",
     .version = 1,
-    .summary = "Write images (or a Model) to files atomically, with provenance metadata",
+    .summary = "Write images, a Model or a Transform to files atomically, with provenance",
     .inputs = inputs,
     .ninputs = 1,
     .output = REEL_V_RECORD,

@@ -22,6 +22,7 @@
 
 int reel_cmd_compare(int argc, char **argv); /* tools/cmd_compare.c */
 int reel_cmd_model(int argc, char **argv);   /* tools/cmd_model.c */
+int reel_cmd_sync(int argc, char **argv);    /* tools/cmd_sync.c */
 
 enum { EXIT_USER = 2, EXIT_IO = 3, EXIT_INTERNAL = 4 };
 
@@ -39,6 +40,7 @@ static const char *usage_text =
     "  compare A B [--region x0,y0,x1,y1] [--json]   PSNR, SSIM, CIEDE2000 of A against B\n"
     "  model info MODEL... [--json]   architecture, training, provenance of .reelnet files\n"
     "  model init --size S --mode rgb|chroma [--seed N] PATH   an untrained model (tests)\n"
+    "  sync A B [--search LO,HI] [--json]   frame offset between two sources of the same footage\n"
     "  cache stats [--cache DIR]  entries and bytes in the disk cache\n"
     "  cache gc --max SIZE [--cache DIR]   trim the cache to SIZE (e.g. 50G)\n"
     "  devices                    list OpenCL platforms and devices\n"
@@ -393,6 +395,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
   if (!strcmp(cmd, "compare")) return reel_cmd_compare(argc - 2, argv + 2);
   if (!strcmp(cmd, "model")) return reel_cmd_model(argc - 2, argv + 2);
+  if (!strcmp(cmd, "sync")) return reel_cmd_sync(argc - 2, argv + 2);
   if (!strcmp(cmd, "cache")) return cmd_cache(argc - 2, argv + 2);
   if (!strcmp(cmd, "devices")) return reel_cl_list(stdout) ? fail_exit() : 0;
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
