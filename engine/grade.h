@@ -90,6 +90,16 @@ void reel_shaper_pack(const reel_gop_t *op, float e[16]);
  * LUT). tetra: tetrahedral 3D interpolation, else trilinear. */
 void reel_grade_apply(const reel_grade_t *g, int tetra, const double in[3], double out[3]);
 
+/* Applies g to channels idx[0..2] (R, G, B) of src, writing the same
+ * channels of dst (an image of src's size on the same device); other
+ * channels of dst are not touched. One OpenCL kernel per chain shape
+ * (opencl/lut.cl, with color.cl's shaper and CDL functions), so a shaper
+ * and a 3D LUT cost one pass over memory; tables and values come from
+ * buffers, so grades of one shape share the compiled kernel. 0 / -1. */
+struct reel_image;
+int reel_grade_apply_image(const reel_grade_t *g, int tetra, const struct reel_image *src,
+                           const int idx[3], struct reel_image *dst);
+
 /* ---- files (lutio.c) ---- */
 
 /* Reads a LUT or CDL file by extension: .cube (Iridas/Adobe: 1D or 3D with

@@ -13,6 +13,8 @@
 #include "grade.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,7 +309,8 @@ static void matvec(const double *A, double alpha, double lam, double mu, int n, 
         size_t i = ((size_t)b * n + g) * n + r;
         double acc[3] = {0, 0, 0}, deg = 0;
         const double *Ai = A + 27 * i;
-        for (int db = -1; db <= 1; db++) {
+        /* most nodes of a large lattice hold no samples: no data row */
+        for (int db = -1; db <= 1 && Ai[13] != 0; db++) {
           if (b + db < 0 || b + db >= n) continue;
           for (int dg = -1; dg <= 1; dg++) {
             if (g + dg < 0 || g + dg >= n) continue;
@@ -495,7 +498,9 @@ static reel_grade_t *fit_lut(const reel_gsamples_t *s, const reel_gfit_opts_t *o
     if (dc) prolong(dc, nc, d, n);
     /* coarse lattices only start the fine one: fewer samples, looser tolerance */
     size_t stride = (size_t)1 << (2 * l);
+    double t0 = clock() / (double)CLOCKS_PER_SEC; int it0 = st->iterations;
     if (solve_level(&c, n, stride, l ? 1e-3 : 1e-5, l ? 200 : 400, d, &st->iterations)) goto out;
+    if (getenv("REEL_FIT_DEBUG")) fprintf(stderr, "level %d: %d iterations, %.2f s\n", n, st->iterations - it0, clock() / (double)CLOCKS_PER_SEC - t0);
     free(dc);
     dc = d, nc = n, d = NULL;
   }

@@ -250,6 +250,7 @@ static reel_grade_t *read_cube(src_t *s) {
     ferr(s, 0, "no LUT_1D_SIZE or LUT_3D_SIZE: not a .cube LUT");
     goto fail;
   }
+  want = (size_t)n1 + (size_t)n3 * n3 * n3;
   if (got < want) {
     ferr(s, s->line, "ends after %zu of the %zu entries the header announces: the file is "
                      "truncated, or its size line is wrong",
@@ -675,6 +676,39 @@ static int cdl_values(const src_t *s, char *p, char *end, const char *name, int 
   return 1;
 }
 
+/* The '>' that ends the tag starting at p, skipping quoted values. */
+static char *tag_end(char *p, const char *end) {
+  char quote = 0;
+  for (; p < end; p++) {
+    if (quote) quote = *p == quote ? 0 : quote;
+    else if (*p == '"' || *p == '\'') quote = *p;
+    else if (*p == '>') return p;
+  }
+  return NULL;
+}
+
+/* The text of [v, e) with XML's five entities decoded, into out. */
+static void unescape(char *out, size_t cap, const char *v, const char *e) {
+  static const struct {
+    const char *ent;
+    char c;
+  } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  size_t n = 0;
+  while (v < e && n + 1 < cap) {
+    size_t k = 0;
+    for (; k < sizeof ents / sizeof ents[0]; k++) {
+      size_t l = strlen(ents[k].ent);
+      if ((size_t)(e - v) >= l && !strncmp(v, ents[k].ent, l)) {
+        out[n++] = ents[k].c;
+        v += l;
+        break;
+      }
+    }
+    if (k == sizeof ents / sizeof ents[0]) out[n++] = *v++;
+  }
+  out[n] = 0;
+}
+
 static reel_grade_t *read_cdl(src_t *s, const char *id) {
   char *end = s->text + s->len;
   /* blank out comments, keeping their newlines for line numbers */
@@ -689,7 +723,7 @@ static reel_grade_t *read_cdl(src_t *s, const char *id) {
   char *pick = NULL, *pick_end = NULL;
   for (char *cc = find_tag(s->text, end, "ColorCorrection"); cc;
        cc = find_tag(cc + 1, end, "ColorCorrection")) {
-    char *gt = memchr(cc, '>', (size_t)(end - cc));
+    char *gt = tag_end(cc, end);
     char *close = gt ? strstr(gt, "</ColorCorrection>") : NULL;
     if (!close) {
       ferr(s, line_of(s, cc), "<ColorCorrection> is not closed: the file is truncated");
@@ -707,7 +741,7 @@ static reel_grade_t *read_cdl(src_t *s, const char *id) {
         while (isspace((unsigned char)*e)) e++;
         char quote = *e;
         char *v = e + 1, *ve = (quote == '"' || quote == '\'') ? strchr(v, quote) : NULL;
-        if (ve && ve < gt) snprintf(cid, sizeof cid, "%.*s", (int)(ve - v), v);
+        if (ve && ve < gt) unescape(cid, sizeof cid, v, ve);
         break;
       }
       a = q + 2;
@@ -885,6 +919,7 @@ static void xml_attr(FILE *f, const char *s) {
     if (*s == '"') fputs("&quot;", f);
     else if (*s == '&') fputs("&amp;", f);
     else if (*s == '<') fputs("&lt;", f);
+    else if (*s == '>') fputs("&gt;", f);
     else fputc(*s, f);
   }
 }

@@ -1,15 +1,12 @@
 /* ApplyGrade: applies a Grade (from MatchGrade, or read from a .cube, .3dl,
- * .csp, .cc, .ccc or .cdl file) to R, G, B. One OpenCL kernel is generated
- * per chain of operations (opencl/lut.cl, with color.cl's shaper and CDL
- * functions), so a shaper + 3D LUT costs one pass over the planes; the
- * tables and parameters come from buffers, so refitting a grade of the
- * same shape reuses the compiled kernel. Other channels pass through. */
-#include "buf.h"
+ * .csp, .cc, .ccc or .cdl file) to R, G, B with reel_grade_apply_image (one
+ * generated kernel per chain of operations, engine/grade.c). Grades read
+ * from files are kept per process while the file is unchanged. Other
+ * channels pass through. */
 #include "color.h"
 #include "grade.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,103 +140,6 @@ static int key(reel_job_t *j, const void *pv, reel_hasher_t *h) {
   return 0;
 }
 
-/* ---- the generated kernel ---- */
-
-static int put(reel_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put(reel_buf_t *b, const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int k = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  return k < 0 || k >= (int)sizeof line ? -1 : reel_buf_put(b, line, (size_t)k);
-}
-
-/* Copies q floats of P from `at` into the private array Q. */
-static int load_q(reel_buf_t *b, int at, int q) {
-  return put(b, "    float Q[%d];\n    for (int k = 0; k < %d; k++) Q[k] = P[%d + k];\n", q, q,
-             at);
-}
-
-/* Kernel source for g's chain, and its tables (float4 per entry) and
- * parameters (floats). The source depends only on the kinds of the
- * operations, the interpolation and a CDL's clamping, so grades of one
- * shape (any sizes and values) share one compiled kernel. */
-static int generate(const reel_grade_t *g, int tetra, reel_buf_t *src, reel_buf_t *tab,
-                    reel_buf_t *par) {
-  const char *fam[2] = {reel_cl_family_source("color"), reel_cl_family_source("lut")};
-  if (!fam[0] || !fam[1]) {
-    reel_error(REEL_EINTERNAL, "kernel families color and lut are not built in");
-    return -1;
-  }
-  int rc = reel_buf_put(src, fam[0], strlen(fam[0])) || reel_buf_put(src, "\n", 1) ||
-           reel_buf_put(src, fam[1], strlen(fam[1])) ||
-           put(src, "\n__kernel void applygrade(__global const float *src, __global float *dst, "
-                    "int plane, int ir, int ig, int ib, __global const float4 *T, "
-                    "__global const float *P) {\n"
-                    "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
-                    "  float px[16] = {src[(size_t)ir * plane + i], src[(size_t)ig * plane + i], "
-                    "src[(size_t)ib * plane + i]};\n");
-  for (int o = 0; o < g->nops && !rc; o++) {
-    const reel_gop_t *op = &g->op[o];
-    int at = (int)(par->n / sizeof(float)), t = (int)(tab->n / (4 * sizeof(float)));
-    float q[16];
-    int nq = 0;
-    rc |= put(src, "  {\n");
-    switch (op->kind) {
-    case REEL_GOP_SHAPER:
-      reel_shaper_pack(op, q);
-      nq = 16;
-      rc |= load_q(src, at, nq) || put(src, "    lut_shaper(px, Q);\n");
-      break;
-    case REEL_GOP_LUT1D:
-    case REEL_GOP_LUT3D: {
-      int three = op->kind == REEL_GOP_LUT3D;
-      /* domain, then size and table offset (exact in float below 2^24) */
-      for (int c = 0; c < 3; c++)
-        q[c] = (float)op->lo[c], q[3 + c] = (float)(1 / (op->hi[c] - op->lo[c]));
-      q[6] = (float)op->size, q[7] = (float)t;
-      nq = 8;
-      size_t ne = three ? (size_t)op->size * op->size * op->size : (size_t)op->size;
-      float *e = reel_buf_grow(tab, ne * 4 * sizeof(float));
-      if (!e) return -1;
-      for (size_t k = 0; k < ne; k++) {
-        e[4 * k] = op->lut[3 * k], e[4 * k + 1] = op->lut[3 * k + 1];
-        e[4 * k + 2] = op->lut[3 * k + 2], e[4 * k + 3] = 0;
-      }
-      rc |= load_q(src, at, nq) || put(src, "    lut_%s(px, T + (int)Q[7], (int)Q[6], Q);\n",
-                                       three ? (tetra ? "3d_tet" : "3d_tri") : "1d");
-      break;
-    }
-    case REEL_GOP_CDL: /* cdl_pw's layout: channels 0-2, slope, offset, power, sat, style */
-      for (int c = 0; c < 3; c++)
-        q[c] = (float)op->slope[c], q[3 + c] = (float)op->offset[c], q[6 + c] = (float)op->power[c];
-      q[9] = (float)op->sat;
-      nq = 10;
-      rc |= put(src, "    float Q[14] = {0.0f, 1.0f, 2.0f};\n"
-                     "    for (int k = 0; k < 10; k++) Q[3 + k] = P[%d + k];\n"
-                     "    Q[13] = %s;\n    cdl_pw(px, Q);\n",
-                at, op->clamp ? "1.0f" : "0.0f");
-      break;
-    case REEL_GOP_MATRIX:
-      for (int k = 0; k < 9; k++) q[k] = (float)op->m[k];
-      for (int k = 0; k < 3; k++) q[9 + k] = (float)op->off[k];
-      nq = 12;
-      rc |= load_q(src, at, nq) || put(src, "    lut_matrix(px, Q);\n");
-      break;
-    }
-    rc |= put(src, "  }\n") || reel_buf_put(par, q, sizeof(float) * (size_t)nq);
-  }
-  rc = rc || put(src, "  dst[(size_t)ir * plane + i] = px[0];\n  dst[(size_t)ig * plane + i] = "
-                      "px[1];\n  dst[(size_t)ib * plane + i] = px[2];\n}\n") ||
-       reel_buf_put(src, "", 1);
-  /* buffers may not be empty */
-  float zero[4] = {0};
-  if (!rc && !tab->n) rc = reel_buf_put(tab, zero, sizeof zero);
-  if (!rc && !par->n) rc = reel_buf_put(par, zero, sizeof zero);
-  return rc ? -1 : 0;
-}
-
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const applygrade_t *p = pv;
   reel_node_t *n = j->node;
@@ -255,41 +155,21 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   } else if (!(g = file_grade(n, p->file, p->id))) {
     return -1;
   }
-  reel_buf_t s = {0}, tab = {0}, par = {0};
-  cl_mem tb = NULL, pb = NULL;
   int rc = -1, idx[3];
   if (reel_color_rgb(n, src->nch, src->ch, idx) || !(dst = reel_image_new_like(src))) goto out;
   if (!src->mem) goto done;
-  reel_cl_t *cl = src->cl;
   size_t pb_bytes = src->plane * sizeof(float);
   for (int c = 0; c < src->nch; c++) /* the channels the grade does not touch */
     if ((!g->nops || (c != idx[0] && c != idx[1] && c != idx[2])) &&
-        reel_cl_copy(cl, src->mem, c * pb_bytes, dst->mem, c * pb_bytes, pb_bytes))
+        reel_cl_copy(src->cl, src->mem, c * pb_bytes, dst->mem, c * pb_bytes, pb_bytes))
       goto out;
-  if (!g->nops) goto done;
-  if (generate(g, p->interp == 1, &s, &tab, &par)) goto out;
-  cl_kernel k = reel_cl_kernel_gen(cl, (const char *)s.p, "applygrade");
-  if (!k || !(tb = reel_cl_alloc(cl, tab.n)) || !(pb = reel_cl_alloc(cl, par.n)) ||
-      reel_cl_upload(cl, tb, 0, tab.p, tab.n) || reel_cl_upload(cl, pb, 0, par.p, par.n))
-    goto out;
-  int plane = (int)src->plane;
-  size_t global = src->plane;
-  if (reel_cl_args(k, 8, REEL_ARG(src->mem), REEL_ARG(dst->mem), REEL_ARG(plane),
-                   REEL_ARG(idx[0]), REEL_ARG(idx[1]), REEL_ARG(idx[2]), REEL_ARG(tb),
-                   REEL_ARG(pb)) ||
-      reel_cl_run(cl, k, 1, &global, NULL))
-    goto out;
+  if (g->nops && reel_grade_apply_image(g, p->interp == 1, src, idx, dst)) goto out;
 done:
   *out = &dst->v;
   dst = NULL;
   rc = 0;
 out:
   if (rc) reel_error_prefix("%s:", reel_node_label(n));
-  if (tb) reel_cl_release(src->cl, tb);
-  if (pb) reel_cl_release(src->cl, pb);
-  reel_buf_free(&s);
-  reel_buf_free(&tab);
-  reel_buf_free(&par);
   reel_image_unref(dst);
   reel_grade_unref(g);
   return rc;

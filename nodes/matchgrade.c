@@ -43,7 +43,7 @@ static const reel_param_desc_t params[] = {
      "log2 shaper: stops above log2_grey at the lattice's last entry", REEL_PF_STATIC},
     {"log2_grey", REEL_P_NUMBER, 1, offsetof(matchgrade_t, log2_grey), {0.18}, NULL, 1e-6, 1e6,
      NULL, "log2 shaper: the linear mid grey", REEL_PF_STATIC},
-    {"smooth", REEL_P_NUMBER, 1, offsetof(matchgrade_t, smooth), {0.05}, NULL, 1e-6, 1e6, NULL,
+    {"smooth", REEL_P_NUMBER, 1, offsetof(matchgrade_t, smooth), {0.02}, NULL, 1e-6, 1e6, NULL,
      "lut3d: weight of the smoothness term (squared differences of neighbouring entries) "
      "against the data of an average entry; higher is smoother and fills gaps more flatly",
      REEL_PF_STATIC},
