@@ -13,8 +13,6 @@
 #include "grade.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,9 +496,7 @@ static reel_grade_t *fit_lut(const reel_gsamples_t *s, const reel_gfit_opts_t *o
     if (dc) prolong(dc, nc, d, n);
     /* coarse lattices only start the fine one: fewer samples, looser tolerance */
     size_t stride = (size_t)1 << (2 * l);
-    double t0 = clock() / (double)CLOCKS_PER_SEC; int it0 = st->iterations;
     if (solve_level(&c, n, stride, l ? 1e-3 : 1e-5, l ? 200 : 400, d, &st->iterations)) goto out;
-    if (getenv("REEL_FIT_DEBUG")) fprintf(stderr, "level %d: %d iterations, %.2f s\n", n, st->iterations - it0, clock() / (double)CLOCKS_PER_SEC - t0);
     free(dc);
     dc = d, nc = n, d = NULL;
   }
