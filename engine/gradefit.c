@@ -192,8 +192,8 @@ static reel_grade_t *fit_cdl(const reel_gsamples_t *s, reel_gfit_stats_t *st) {
     if (usable(s, i) && u++ % step == 0) idx[n++] = i;
   st->used = n;
   double t[10] = {1, 1, 1, 0, 0, 0, 1, 1, 1, 1}, cost = cdl_cost(t, s, idx, n), mu = 1e-3;
-  int it;
-  for (it = 0; it < 200; it++) {
+  int it, done = 0;
+  for (it = 0; it < 200 && !done; it++) {
     double JtJ[100] = {0}, Jtr[10] = {0}, J[30], o[3];
     for (size_t k = 0; k < n; k++) {
       size_t i = idx[k];
@@ -230,16 +230,17 @@ static reel_grade_t *fit_cdl(const reel_gsamples_t *s, reel_gfit_stats_t *st) {
         memcpy(t, tn, sizeof t);
         improved = 1;
         mu = fmax(mu * 0.3, 1e-9);
-        if (gain <= 1e-12 * cost) it = 1000; /* converged */
         cost = cn;
+        /* converged: no relative progress, or an exact fit */
+        done = gain <= 1e-10 * (cost + gain) || cost <= 1e-24 * (double)n;
       } else {
         mu *= 10;
       }
     }
-    if (!improved) break;
+    done |= !improved;
   }
   free(idx);
-  st->iterations = it > 200 ? 200 : it;
+  st->iterations = it;
   reel_grade_t *g = reel_grade_new();
   reel_gop_t *op = g ? reel_grade_add(g, REEL_GOP_CDL, 0) : NULL;
   if (!op) {
@@ -336,6 +337,17 @@ static void matvec(const double *A, double alpha, double lam, double mu, int n, 
       }
 }
 
+/* band[a][b]: the band of node a's row that holds corner b of a cell */
+static unsigned char band[8][8];
+
+static void init_bands(void) {
+  for (int a = 0; a < 8; a++)
+    for (int b = 0; b < 8; b++) {
+      int db = (b >> 2) - (a >> 2), dg = (b >> 1 & 1) - (a >> 1 & 1), dr = (b & 1) - (a & 1);
+      band[a][b] = (unsigned char)((db + 1) * 9 + (dg + 1) * 3 + dr + 1);
+    }
+}
+
 /* One lattice of n: accumulates the normal equations from every stride-th
  * usable sample, starts from d (the departure from the identity, n^3 x 3,
  * filled by the caller) and refines it by PCG to relative residual tol. */
@@ -352,6 +364,7 @@ static int solve_level(const lut_ctx_t *c, int n, size_t stride, double tol, int
     goto out;
   }
   for (int i = 0; i < n; i++) id[i] = ident(c, i, n);
+  init_bands();
   double wsum = 0;
   for (size_t s = 0, u = 0; s < c->s->n; s++) {
     const float *uc = c->code + 3 * s;
@@ -369,11 +382,9 @@ static int solve_level(const lut_ctx_t *c, int n, size_t stride, double tol, int
     double res[3] = {t[0] - pred[0], t[1] - pred[1], t[2] - pred[2]};
     for (int a = 0; a < 8; a++) {
       double wa = sw * w[a];
+      if (wa == 0) continue; /* a tetrahedron leaves four corners out */
       double *Aa = A + 27 * node[a];
-      for (int b = 0; b < 8; b++) {
-        int db = (b >> 2) - (a >> 2), dgg = (b >> 1 & 1) - (a >> 1 & 1), dr = (b & 1) - (a & 1);
-        Aa[(db + 1) * 9 + (dgg + 1) * 3 + dr + 1] += wa * w[b];
-      }
+      for (int b = 0; b < 8; b++) Aa[band[a][b]] += wa * w[b];
       for (int ch = 0; ch < 3; ch++) rhs[3 * node[a] + ch] += wa * res[ch];
     }
     wsum += sw;

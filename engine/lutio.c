@@ -709,6 +709,26 @@ static void unescape(char *out, size_t cap, const char *v, const char *e) {
   out[n] = 0;
 }
 
+/* The id attribute of the tag [tag, gt), decoded, into out ("" if none). */
+static void attr_id(const char *tag, const char *gt, char *out, size_t cap) {
+  out[0] = 0;
+  for (const char *a = tag + 1; a < gt;) {
+    const char *q = strstr(a, "id");
+    if (!q || q >= gt) return;
+    const char *e = q + 2;
+    while (isspace((unsigned char)*e)) e++;
+    if (isspace((unsigned char)q[-1]) && *e == '=') {
+      e++;
+      while (isspace((unsigned char)*e)) e++;
+      char quote = *e;
+      const char *v = e + 1, *ve = (quote == '"' || quote == '\'') ? strchr(v, quote) : NULL;
+      if (ve && ve < gt) unescape(out, cap, v, ve);
+      return;
+    }
+    a = q + 2;
+  }
+}
+
 static reel_grade_t *read_cdl(src_t *s, const char *id) {
   char *end = s->text + s->len;
   /* blank out comments, keeping their newlines for line numbers */
@@ -721,52 +741,50 @@ static reel_grade_t *read_cdl(src_t *s, const char *id) {
   char ids[1024] = "";
   int count = 0, line = 0;
   char *pick = NULL, *pick_end = NULL;
-  for (char *cc = find_tag(s->text, end, "ColorCorrection"); cc;
-       cc = find_tag(cc + 1, end, "ColorCorrection")) {
-    char *gt = tag_end(cc, end);
-    char *close = gt ? strstr(gt, "</ColorCorrection>") : NULL;
-    if (!close) {
-      ferr(s, line_of(s, cc), "<ColorCorrection> is not closed: the file is truncated");
-      return NULL;
-    }
-    char cid[256] = "";
-    char *a = cc + 16;
-    while (a < gt) {
-      char *q = strstr(a, "id");
-      if (!q || q >= gt) break;
-      char *e = q + 2;
-      while (isspace((unsigned char)*e)) e++;
-      if (isspace((unsigned char)q[-1]) && *e == '=') {
-        e++;
-        while (isspace((unsigned char)*e)) e++;
-        char quote = *e;
-        char *v = e + 1, *ve = (quote == '"' || quote == '\'') ? strchr(v, quote) : NULL;
-        if (ve && ve < gt) unescape(cid, sizeof cid, v, ve);
-        break;
+  /* an id, or (as OpenColorIO's cccid) a position from 0 when no id matches */
+  char *idx_end = NULL;
+  long index = id && *id ? strtol(id, &idx_end, 10) : -1;
+  if (!idx_end || *idx_end || index < 0) index = -1;
+  for (int pass = 0; pass < 2 && !pick; pass++) {
+    count = 0;
+    ids[0] = 0;
+    for (char *cc = find_tag(s->text, end, "ColorCorrection"); cc;
+         cc = find_tag(cc + 1, end, "ColorCorrection")) {
+      char *gt = tag_end(cc, end);
+      char *close = gt ? strstr(gt, "</ColorCorrection>") : NULL;
+      if (!close) {
+        ferr(s, line_of(s, cc), "<ColorCorrection> is not closed: the file is truncated");
+        return NULL;
       }
-      a = q + 2;
+      char cid[256] = "";
+      attr_id(cc, gt, cid, sizeof cid);
+      size_t il = strlen(ids);
+      if (il < sizeof ids - 40)
+        snprintf(ids + il, sizeof ids - il, "%s%s", il ? ", " : "", *cid ? cid : "(no id)");
+      int want = pass == 0 ? (id && *id ? !strcmp(cid, id) : 1) : count == index;
+      if (!pick && want) {
+        pick = gt + 1, pick_end = close;
+        line = line_of(s, cc);
+      }
+      count++;
+      cc = close;
     }
-    count++;
-    size_t il = strlen(ids);
-    if (il < sizeof ids - 40)
-      snprintf(ids + il, sizeof ids - il, "%s%s", il ? ", " : "", *cid ? cid : "(no id)");
-    if (!pick && (id && *id ? !strcmp(cid, id) : 1)) {
-      pick = gt + 1, pick_end = close;
-      line = line_of(s, cc);
-    }
-    cc = close;
+    if (!id || !*id || index < 0) break;
   }
   if (!count) {
     ferr(s, 0, "no <ColorCorrection> element: not an ASC CDL file (.cc, .ccc, .cdl)");
     return NULL;
   }
   if (id && *id && !pick) {
-    ferr(s, 0, "no ColorCorrection with id \"%s\"; the file holds %s: set id to one of them", id,
-         ids);
+    ferr(s, 0, "no ColorCorrection with id \"%s\"; the file holds %s: set id to one of them "
+               "(or to a position from 0)",
+         id, ids);
     return NULL;
   }
   if ((!id || !*id) && count > 1) {
-    ferr(s, 0, "holds %d ColorCorrections (ids %s): choose one with id = \"...\"", count, ids);
+    ferr(s, 0, "holds %d ColorCorrections (ids %s): choose one with id = \"...\" (an id, or a "
+               "position from 0)",
+         count, ids);
     return NULL;
   }
   reel_grade_t *g = reel_grade_new();

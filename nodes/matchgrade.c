@@ -217,10 +217,11 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   char what[512], hex[REEL_KEY_HEX], info[2048];
   reel_grade_describe(g, what, sizeof what);
   reel_key_hex(&j->key, hex);
+  /* no times here: the value must be the same on every computation */
   int at = snprintf(info, sizeof info,
-                    "fitted by: %s\nfit: %s\nmethod: %s\nsamples: %zu\nrms: %.6g\nseconds: %.2f\n"
-                    "key: %s\nreel_version: %s\nframes:",
-                    reel_node_label(n), what, methods[p->method], st.used, st.rms, secs, hex,
+                    "fitted by: %s\nfit: %s\nmethod: %s\nsamples: %zu\nrms: %.6g\nkey: %s\n"
+                    "reel_version: %s\nframes:",
+                    reel_node_label(n), what, methods[p->method], st.used, st.rms, hex,
                     reel_version());
   for (int i = 0; i < p->frames.n && at < (int)sizeof info - 16; i++)
     at += snprintf(info + at, sizeof info - (size_t)at, " %d", (int)p->frames.v[i]);
