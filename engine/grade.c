@@ -314,17 +314,14 @@ double reel_shaper_decode(const reel_gop_t *op, double v) {
   return op->log2_grey * exp2(op->log2_min + v * (op->log2_max - op->log2_min));
 }
 
-/* color_encode's layout (opencl/color.cl): mirror, toe break, toe slope,
- * toe offset, second break and its slope/offset, main slope/offset, log
- * family flag, log scale, log offset, power-family gamma/scale/offset, on */
-void reel_shaper_pack(const reel_gop_t *op, float e[16]) {
+/* lut_shaper's floats (opencl/lut.cl): log2 scale and offset, the toe's
+ * break, slope and offset. */
+void reel_shaper_pack(const reel_gop_t *op, float e[5]) {
   double r = op->log2_max - op->log2_min;
-  double log2c[16] = {0, -FLT_MAX, 0, 0, -FLT_MAX, 0, 0, 1, 0, 1, 1 / r,
-                      -(log2(op->log2_grey) + op->log2_min) / r, 1, 1, 0, 1};
-  double cct[16] = {0, CCT_BRK, CCT_A, CCT_B, -FLT_MAX, 0, 0, 1, 0, 1, 1 / 17.52, 9.72 / 17.52,
-                    1, 1, 0, 1};
+  double log2c[5] = {1 / r, -(log2(op->log2_grey) + op->log2_min) / r, -FLT_MAX, 0, 0};
+  double cct[5] = {1 / 17.52, 9.72 / 17.52, CCT_BRK, CCT_A, CCT_B};
   const double *s = op->shaper == REEL_SHAPER_ACESCCT ? cct : log2c;
-  for (int i = 0; i < 16; i++) e[i] = (float)s[i];
+  for (int i = 0; i < 5; i++) e[i] = (float)s[i];
 }
 
 /* ---- evaluation in double ---- */
@@ -444,11 +441,15 @@ static int put(reel_buf_t *b, const char *fmt, ...) {
 
 /* Copies q floats of P from `at` into the private array Q. */
 static int load_q(reel_buf_t *b, int at, int q) {
-  return put(b, "    float Q[%d];\n    for (int k = 0; k < %d; k++) Q[k] = P[%d + k];\n", q, q,
-             at);
+  /* element by element, as the fused pointwise chains do (engine/eval.c):
+   * a loop here becomes a vector load that keeps PoCL from vectorizing the
+   * loop over pixels */
+  int rc = put(b, "    const float Q[%d] = {", q);
+  for (int k = 0; k < q && !rc; k++) rc = put(b, "%sP[%d]", k ? ", " : "", at + k);
+  return rc || put(b, "};\n");
 }
 
-/* Kernel source for g's chain, and its tables (float4 per entry) and
+/* Kernel source for g's chain, and its tables (R, G, B floats) and
  * parameters (floats). The source depends only on the kinds of the
  * operations, the interpolation and a CDL's clamping, so grades of one
  * shape (any sizes and values) share one compiled kernel. */
@@ -461,22 +462,23 @@ static int generate(const reel_grade_t *g, int tetra, reel_buf_t *src, reel_buf_
   }
   int rc = reel_buf_put(src, fam[0], strlen(fam[0])) || reel_buf_put(src, "\n", 1) ||
            reel_buf_put(src, fam[1], strlen(fam[1])) ||
-           put(src, "\n__kernel void applygrade(__global const float *src, __global float *dst, "
-                    "int plane, int ir, int ig, int ib, __global const float4 *T, "
-                    "__global const float *P) {\n"
+           put(src, "\n__kernel void applygrade(__global const float *restrict src, "
+                    "__global float *restrict dst, int plane, int ir, int ig, int ib, "
+                    "__global const float *restrict T, __global const float *restrict P) {\n"
                     "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
-                    "  float px[16] = {src[(size_t)ir * plane + i], src[(size_t)ig * plane + i], "
-                    "src[(size_t)ib * plane + i]};\n");
+                    "  float px[16];\n  px[0] = src[(size_t)ir * plane + i];\n"
+                    "  px[1] = src[(size_t)ig * plane + i];\n  px[2] = src[(size_t)ib * plane + i];\n");
+  for (int k = 3; k < 16 && !rc; k++) rc = put(src, "  px[%d] = 0.0f;\n", k);
   for (int o = 0; o < g->nops && !rc; o++) {
     const reel_gop_t *op = &g->op[o];
-    int at = (int)(par->n / sizeof(float)), t = (int)(tab->n / (4 * sizeof(float)));
+    int at = (int)(par->n / sizeof(float)), t = (int)(tab->n / sizeof(float));
     float q[16];
     int nq = 0;
     rc |= put(src, "  {\n");
     switch (op->kind) {
     case REEL_GOP_SHAPER:
       reel_shaper_pack(op, q);
-      nq = 16;
+      nq = 5;
       rc |= load_q(src, at, nq) || put(src, "    lut_shaper(px, Q);\n");
       break;
     case REEL_GOP_LUT1D:
@@ -488,12 +490,7 @@ static int generate(const reel_grade_t *g, int tetra, reel_buf_t *src, reel_buf_
       q[6] = (float)op->size, q[7] = (float)t;
       nq = 8;
       size_t ne = three ? (size_t)op->size * op->size * op->size : (size_t)op->size;
-      float *e = reel_buf_grow(tab, ne * 4 * sizeof(float));
-      if (!e) return -1;
-      for (size_t k = 0; k < ne; k++) {
-        e[4 * k] = op->lut[3 * k], e[4 * k + 1] = op->lut[3 * k + 1];
-        e[4 * k + 2] = op->lut[3 * k + 2], e[4 * k + 3] = 0;
-      }
+      if (reel_buf_put(tab, op->lut, ne * 3 * sizeof(float))) return -1;
       rc |= load_q(src, at, nq) || put(src, "    lut_%s(px, T + (int)Q[7], (int)Q[6], Q);\n",
                                        three ? (tetra ? "3d_tet" : "3d_tri") : "1d");
       break;
@@ -503,10 +500,9 @@ static int generate(const reel_grade_t *g, int tetra, reel_buf_t *src, reel_buf_
         q[c] = (float)op->slope[c], q[3 + c] = (float)op->offset[c], q[6 + c] = (float)op->power[c];
       q[9] = (float)op->sat;
       nq = 10;
-      rc |= put(src, "    float Q[14] = {0.0f, 1.0f, 2.0f};\n"
-                     "    for (int k = 0; k < 10; k++) Q[3 + k] = P[%d + k];\n"
-                     "    Q[13] = %s;\n    cdl_pw(px, Q);\n",
-                at, op->clamp ? "1.0f" : "0.0f");
+      rc |= put(src, "    const float Q[14] = {0.0f, 1.0f, 2.0f");
+      for (int k = 0; k < 10 && !rc; k++) rc = put(src, ", P[%d]", at + k);
+      rc |= put(src, ", %s};\n    cdl_pw(px, Q);\n", op->clamp ? "1.0f" : "0.0f");
       break;
     case REEL_GOP_MATRIX:
       for (int k = 0; k < 9; k++) q[k] = (float)op->m[k];

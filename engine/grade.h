@@ -82,8 +82,8 @@ int reel_grade_check(const reel_grade_t *g, const char *what);
 /* The shaper curve in double: linear x -> code, and its inverse. */
 double reel_shaper_encode(const reel_gop_t *op, double x);
 double reel_shaper_decode(const reel_gop_t *op, double v);
-/* The 16 floats of opencl/color.cl's color_encode for a shaper op. */
-void reel_shaper_pack(const reel_gop_t *op, float e[16]);
+/* The 5 floats of opencl/lut.cl's lut_shaper for a shaper op. */
+void reel_shaper_pack(const reel_gop_t *op, float e[5]);
 
 /* Applies g to one pixel in double (the reference the kernel of
  * ApplyGrade is checked against, and how Write bakes a Grade into a

@@ -1,9 +1,9 @@
-/* LUT stages of ApplyGrade. nodes/applygrade.c generates one kernel per
- * chain of Grade operations (engine/grade.h): it loads R, G, B into px[0..2]
- * of a pixel, calls the functions below (and color.cl's color_encode,
- * cdl_pw and color_mat3, whose source is pasted before this file) in
- * order, and stores px back. Tables are float4 per entry (R, G, B, 0); 3D
- * tables are red fastest, index (b n + g) n + r. Lookups follow
+/* LUT stages of ApplyGrade. engine/grade.c generates one kernel per chain
+ * of Grade operations (engine/grade.h): it loads R, G, B into px[0..2] of a
+ * pixel, calls the functions below (and color.cl's color_log2, cdl_pw and
+ * color_mat3, whose source is pasted before this file) in order, and
+ * stores px back. Tables are R, G, B floats per entry; 3D tables are red
+ * fastest, entry (b n + g) n + r. Lookups follow
  * OpenColorIO's CPU path: x -> (x - lo) / (hi - lo), clamped to [0, 1]
  * (NaN to 0), times n - 1, then linear, trilinear or tetrahedral
  * interpolation between entries. Domain parameters q: lo[3], 1/(hi-lo)[3]. */
@@ -18,71 +18,87 @@ static inline __attribute__((always_inline)) float lut_pos(float x, float lo, fl
   return t - (float)k;
 }
 
-static inline __attribute__((always_inline)) float lut_comp(float4 e, int c) {
-  return c == 0 ? e.x : c == 1 ? e.y : e.z;
-}
-
 /* 1D LUT per channel: px[c] = table[x][c], linear interpolation. */
-static inline __attribute__((always_inline)) void lut_1d(float *px, __global const float4 *t, int n,
+static inline __attribute__((always_inline)) void lut_1d(float *px, __global const float *t, int n,
                                                          const float *q) {
 #pragma unroll
   for (int c = 0; c < 3; c++) {
     int i;
     float f = lut_pos(px[c], q[c], q[3 + c], n, &i);
-    float a = lut_comp(t[i], c), b = lut_comp(t[i + 1], c);
+    float a = t[3 * i + c], b = t[3 * i + 3 + c];
     px[c] = fma(f, b - a, a);
   }
 }
 
-/* Analytic shaper: color_encode (opencl/color.cl) on each channel; q: its
- * 16 floats. */
+/* Analytic shaper, the log family of color.cl's color_encode reduced to
+ * what log2 and ACEScct need: below q[2] the toe x q[3] + q[4], else
+ * log2(x) q[0] + q[1] (color_log2; log2 of 1e-30 for x <= 0). Five
+ * floats instead of color_encode's sixteen keep the loop over pixels
+ * vectorized (about 3x faster). */
 static inline __attribute__((always_inline)) void lut_shaper(float *px, const float *q) {
 #pragma unroll
-  for (int c = 0; c < 3; c++) px[c] = color_encode(px[c], q);
+  for (int c = 0; c < 3; c++) {
+    float x = px[c];
+    float l = fma(color_log2(fmax(x, 1e-30f)), q[0], q[1]);
+    px[c] = x < q[2] ? fma(x, q[3], q[4]) : l;
+  }
 }
 
-/* 3D LUT, trilinear: along r, then g, then b. */
-static inline __attribute__((always_inline)) void lut_3d_tri(float *px, __global const float4 *t,
+/* 3D LUT, trilinear: along r, then g, then b. Scalar loads, no branches
+ * and the positions computed in line: the form PoCL runs fastest here. */
+static inline __attribute__((always_inline)) void lut_3d_tri(float *px,
+                                                             __global const float *restrict t,
                                                              int n, const float *q) {
-  int ir, ig, ib;
-  float fr = lut_pos(px[0], q[0], q[3], n, &ir);
-  float fg = lut_pos(px[1], q[1], q[4], n, &ig);
-  float fb = lut_pos(px[2], q[2], q[5], n, &ib);
-  int o = (ib * n + ig) * n + ir, sg = n, sb = n * n;
-  float4 c00 = mix(t[o], t[o + 1], fr);
-  float4 c10 = mix(t[o + sg], t[o + sg + 1], fr);
-  float4 c01 = mix(t[o + sb], t[o + sb + 1], fr);
-  float4 c11 = mix(t[o + sb + sg], t[o + sb + sg + 1], fr);
-  float4 v = mix(mix(c00, c10, fg), mix(c01, c11, fg), fb);
-  px[0] = v.x, px[1] = v.y, px[2] = v.z;
+  float m = (float)(n - 1);
+  float tr = fmin(fmax((px[0] - q[0]) * q[3], 0.0f), 1.0f) * m;
+  float tg = fmin(fmax((px[1] - q[1]) * q[4], 0.0f), 1.0f) * m;
+  float tb = fmin(fmax((px[2] - q[2]) * q[5], 0.0f), 1.0f) * m;
+  int ir = min((int)tr, n - 2), ig = min((int)tg, n - 2), ib = min((int)tb, n - 2);
+  float fr = tr - (float)ir, fg = tg - (float)ig, fb = tb - (float)ib;
+  int o = 3 * ((ib * n + ig) * n + ir), sg = 3 * n, sb = 3 * n * n;
+  float v[3];
+#pragma unroll
+  for (int c = 0; c < 3; c++) {
+    __global const float *e = t + o + c;
+    float c00 = e[0] + fr * (e[3] - e[0]), c10 = e[sg] + fr * (e[sg + 3] - e[sg]);
+    float c01 = e[sb] + fr * (e[sb + 3] - e[sb]);
+    float c11 = e[sb + sg] + fr * (e[sb + sg + 3] - e[sb + sg]);
+    float c0 = c00 + fg * (c10 - c00), c1 = c01 + fg * (c11 - c01);
+    v[c] = c0 + fb * (c1 - c0);
+  }
+  px[0] = v[0], px[1] = v[1], px[2] = v[2];
 }
 
 /* 3D LUT, tetrahedral: the cell is cut into six tetrahedra along its
- * diagonal; the one holding the point is chosen by the order of the
- * fractions, and its four corners are weighted by their differences. */
-static inline __attribute__((always_inline)) void lut_3d_tet(float *px, __global const float4 *t,
+ * diagonal; the one holding the point follows the order of the fractions
+ * f1 >= f2 >= f3 (ties broken r, g, b): from corner 000 one step along the
+ * largest fraction's axis (oa), then along all but the smallest's (ob),
+ * then to 111. Written with selects, no branches. */
+static inline __attribute__((always_inline)) void lut_3d_tet(float *px,
+                                                             __global const float *restrict t,
                                                              int n, const float *q) {
-  int ir, ig, ib;
-  float fr = lut_pos(px[0], q[0], q[3], n, &ir);
-  float fg = lut_pos(px[1], q[1], q[4], n, &ig);
-  float fb = lut_pos(px[2], q[2], q[5], n, &ib);
-  int o = (ib * n + ig) * n + ir, sg = n, sb = n * n;
-  /* corners after the first and second step along the path from 000 to
-   * 111, and the sorted fractions f1 >= f2 >= f3 */
-  int oa, ob;
-  float f1, f2, f3;
-  if (fr >= fg) {
-    if (fg >= fb) oa = 1, ob = 1 + sg, f1 = fr, f2 = fg, f3 = fb;
-    else if (fr >= fb) oa = 1, ob = 1 + sb, f1 = fr, f2 = fb, f3 = fg;
-    else oa = sb, ob = sb + 1, f1 = fb, f2 = fr, f3 = fg;
-  } else {
-    if (fr >= fb) oa = sg, ob = sg + 1, f1 = fg, f2 = fr, f3 = fb;
-    else if (fg >= fb) oa = sg, ob = sg + sb, f1 = fg, f2 = fb, f3 = fr;
-    else oa = sb, ob = sb + sg, f1 = fb, f2 = fg, f3 = fr;
+  float m = (float)(n - 1);
+  float tr = fmin(fmax((px[0] - q[0]) * q[3], 0.0f), 1.0f) * m;
+  float tg = fmin(fmax((px[1] - q[1]) * q[4], 0.0f), 1.0f) * m;
+  float tb = fmin(fmax((px[2] - q[2]) * q[5], 0.0f), 1.0f) * m;
+  int ir = min((int)tr, n - 2), ig = min((int)tg, n - 2), ib = min((int)tb, n - 2);
+  float fr = tr - (float)ir, fg = tg - (float)ig, fb = tb - (float)ib;
+  int o = 3 * ((ib * n + ig) * n + ir), sg = 3 * n, sb = 3 * n * n;
+  int rmax = fr >= fg && fr >= fb, gmax = !rmax && fg >= fb;
+  int bmin = fb <= fg && fb <= fr, gmin = !bmin && fg <= fr;
+  int oa = rmax ? 3 : gmax ? sg : sb;
+  int ob = 3 + sg + sb - (bmin ? sb : gmin ? sg : 3);
+  float f1 = rmax ? fr : gmax ? fg : fb;
+  float f3 = bmin ? fb : gmin ? fg : fr;
+  float f2 = fr + fg + fb - f1 - f3;
+  float v[3];
+#pragma unroll
+  for (int c = 0; c < 3; c++) {
+    __global const float *e = t + o + c;
+    float c0 = e[0], ca = e[oa], cb = e[ob], c1 = e[3 + sg + sb];
+    v[c] = c0 + f1 * (ca - c0) + f2 * (cb - ca) + f3 * (c1 - cb);
   }
-  float4 c0 = t[o], ca = t[o + oa], cb = t[o + ob], c1 = t[o + sb + sg + 1];
-  float4 v = c0 + f1 * (ca - c0) + f2 * (cb - ca) + f3 * (c1 - cb);
-  px[0] = v.x, px[1] = v.y, px[2] = v.z;
+  px[0] = v[0], px[1] = v[1], px[2] = v[2];
 }
 
 /* 3x3 matrix and offset. q: 9 row-major, then 3 offsets. */
