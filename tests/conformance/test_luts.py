@@ -8,7 +8,8 @@
    default (OpenColorIO's FileTransform defaults to trilinear).
 2. With OpenColorIO's Python bindings (python3-pyopencolorio), if installed,
    on 4096 inputs spread over [-0.1, 1.2]^3 (outside the LUT domains too):
-   every LUT trilinear and tetrahedral; the .ccc/.cdl corrections by id;
+   every LUT trilinear and tetrahedral; the .ccc/.cdl corrections by id
+   (and by position, as OpenColorIO's cccid allows);
    a .3dl with a non-identity shaper and a .csp with a non-linear prelut
    (written here); and files Reel writes (.cube with a Resolve shaper, .cc,
    .cdl) read back by OpenColorIO against Reel's own application.
@@ -206,7 +207,8 @@ else:
                                      ocio_file(p, interp=ocio.INTERP_TETRAHEDRAL),
                                      apply_grade(p))
     for name in ["cdl_test1.ccc", "cdl_test1.cdl"]:
-        for cid in ["cc0001", "cc0002", "cc0003"]:
+        # ids, and positions from 0 (the .ccc's last two have no usable id)
+        for cid in ["cc0001", "cc0002", "cc0003"] + (["3", "4"] if name.endswith(".ccc") else []):
             p = os.path.join(LUTS, name)
             oracle[f"{name}_{cid}"] = (f"{name} id {cid}", ocio_file(p, cid), apply_grade(p, cid))
     oracle["shaper3dl"] = (".3dl with a non-identity shaper", ocio_file(SH3DL), apply_grade(SH3DL))
