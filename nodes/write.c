@@ -1,11 +1,13 @@
 /* Write: renders its input to files (EXR half/float with none, RLE, ZIP, PIZ
  * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), a Model to one
- * .reelnet file, or a Transform to .json or .nk (engine/xform.h). Each file
- * is written under a temporary name and renamed, so
+ * .reelnet file, a Transform to .json or .nk (engine/xform.h), or a Grade to
+ * one .cube, .cc, .ccc or .cdl file. Each file is written under a temporary
+ * name and renamed, so
  * a killed render never leaves half a file. Every file carries provenance
  * (reel:key, reel:version, reel:lineage, reel:graph). The result is a record of
  * the file's size, mtime and inode: a later render skips it while unchanged. */
 #include "framepath.h"
+#include "grade.h"
 #include "imageio.h"
 #include "nn/model.h"
 #include "node.h"
@@ -35,7 +37,8 @@ static const char *const compressions[] = {"auto", "none", "zip", "zips", "piz",
 static const reel_param_desc_t params[] = {
     {"path", REEL_P_STRING, 1, offsetof(write_t, path), {0}, NULL, 1, 0, NULL,
      "output file or frame pattern (out.####.exr); a Model: one .reelnet file; a Transform: "
-     ".json or .nk (Nuke), one file per frame with a pattern, else all frames in one file",
+     ".json or .nk (Nuke), one file per frame with a pattern, else all frames in one file; a "
+     "Grade: one .cube, .cc, .ccc or .cdl file",
      REEL_PF_STATIC | REEL_PF_REQUIRED},
     REEL_PENUM(write_t, format, formats, "auto", "file format; auto: from the extension"),
     REEL_PENUM(write_t, pixeltype, pixeltypes, "auto",
@@ -52,9 +55,12 @@ static const reel_param_desc_t params[] = {
     REEL_PBOOL(write_t, mkdirs, 1, "create missing output directories"),
 };
 
-/* any type: an Image (frames) or a Model (one .reelnet file); check() refuses the rest */
+/* any type: an Image (frames), a Model (one .reelnet file) or a Grade (one
+ * LUT or CDL file); check() refuses the rest */
 static const reel_port_desc_t inputs[] = {
-    {"img", REEL_V_NONE, 0, "image to write, a Model (.reelnet) or a Transform (.json, .nk)"}};
+    {"img", REEL_V_NONE, 0,
+     "image to write, a Model (.reelnet), a Transform (.json, .nk) or a Grade (.cube, .cc, "
+     ".ccc, .cdl)"}};
 
 static const char *ext_format(const char *path) {
   const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
@@ -99,6 +105,29 @@ static int check_model(reel_node_t *n, const write_t *p) {
   return 0;
 }
 
+/* A Grade is one LUT or CDL file for all frames. */
+static int check_grade(reel_node_t *n, const write_t *p) {
+  if (!reel_grade_file_ext(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "input 'img' gives a Grade, which is written as .cube (3D LUT), .cc, .ccc or "
+                    ".cdl (ASC CDL), not '%s'",
+                    p->path);
+    return -1;
+  }
+  if (reel_framepath_has(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "a Grade is one file for all frames: remove the frame pattern from '%s'",
+                    p->path);
+    return -1;
+  }
+  if (p->format || p->pixeltype || p->compression) {
+    reel_node_error(n, REEL_EUSER, "%s does not apply to a Grade: leave it out",
+                    p->format ? "format" : p->pixeltype ? "pixeltype" : "compression");
+    return -1;
+  }
+  return 0;
+}
+
 static int check(reel_node_t *n, const void *pv) {
   const write_t *p = pv;
   const reel_clip_t *in = reel_node_input_clip(n, 0);
@@ -108,9 +137,19 @@ static int check(reel_node_t *n, const void *pv) {
     reel_node_error(n, REEL_EUSER, "a Transform is written as .json or .nk, not '%s'", p->path);
     return -1;
   }
+  if (in && in->type == REEL_V_GRADE) return check_grade(n, p);
   if (in && in->type != REEL_V_IMAGE) {
-    reel_node_error(n, REEL_EUSER, "writes Images, Models and Transforms, not %s values",
+    reel_node_error(n, REEL_EUSER,
+                    "writes Images, Models, Transforms and Grades, but input 'img' gives %s values",
                     reel_vtype_name(in->type));
+    return -1;
+  }
+  if (reel_grade_file_ext(p->path)) {
+    reel_node_error(n, REEL_EUSER,
+                    "'%s' is a LUT/CDL file, but input 'img' gives an Image: connect a "
+                    "MatchGrade to write a Grade, or write images as .exr, .dpx, .tif, .png or "
+                    ".jpg",
+                    p->path);
     return -1;
   }
   if (is_reelnet(p->path)) {
@@ -212,6 +251,18 @@ static int model_hash(const reel_model_t *m, char out[REEL_KEY_HEX]) {
   return rc;
 }
 
+/* Hash of a grade's serialisation, for --verify. */
+static int grade_hash(const reel_grade_t *g, char out[REEL_KEY_HEX]) {
+  reel_buf_t b = {0};
+  int rc = reel_value_save(&g->v, &b);
+  if (!rc) {
+    reel_key_t k = reel_key_of(b.p, b.n);
+    reel_key_hex(&k, out);
+  }
+  reel_buf_free(&b);
+  return rc;
+}
+
 static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
   reel_record_t *r = reel_record_cast(cached);
   reel_xform_t *x = j->nin ? reel_xform_cast(j->in[0]) : NULL;
@@ -223,25 +274,29 @@ static int verify(reel_job_t *j, const void *pv, reel_value_t *cached) {
   }
   if (x) return 0;
   reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
-  reel_image_t *im = m ? NULL : reel_job_image(j, 0);
-  if (!r || (!im && !m)) return -1;
+  reel_grade_t *g = j->nin ? reel_grade_cast(j->in[0]) : NULL;
+  reel_image_t *im = m || g ? NULL : reel_job_image(j, 0);
+  if (!r || (!im && !m && !g)) return -1;
   char now[REEL_KEY_HEX];
   int rc;
   if (m) {
     rc = model_hash(m, now);
+  } else if (g) {
+    rc = grade_hash(g, now);
   } else {
     reel_hostimg_t h = {0};
     rc = to_host(im, &h);
     pixel_hash(&h, now);
     reel_hostimg_clear(&h);
   }
-  const char *was = reel_meta_get(&r->kv, m ? "content" : "pixels");
+  const char *was = reel_meta_get(&r->kv, m || g ? "content" : "pixels");
   if (!rc && (!was || strcmp(was, now))) {
     reel_node_error(j->node, REEL_EINTERNAL,
                     "--verify: frame %d: '%s' was written from different %s than its input "
                     "gives now. The key misses something the result depends on; please report "
                     "this with the graph file",
-                    j->frame, reel_meta_get(&r->kv, "path"), m ? "model content" : "pixels");
+                    j->frame, reel_meta_get(&r->kv, "path"),
+                    m ? "model content" : g ? "grade content" : "pixels");
     rc = -1;
   }
   return rc;
@@ -294,11 +349,61 @@ out:
   return rc;
 }
 
+/* A Grade as a LUT or CDL file: the grade's own figures and Write's
+ * provenance go in as comments; a CDL's id is the file's base name. */
+static int eval_grade(reel_job_t *j, const write_t *p, const reel_grade_t *g, reel_value_t **out) {
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX], st_s[128];
+  char id[256], *comment = NULL;
+  reel_record_t *rec = NULL;
+  int rc = -1;
+  snprintf(path, sizeof path, "%s", p->path);
+  if (p->mkdirs && mkdirs(path)) {
+    reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
+                    strerror(errno));
+    return -1;
+  }
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  snprintf(id, sizeof id, "%.*s", (int)(strrchr(base, '.') ? strrchr(base, '.') - base : 255),
+           base);
+  reel_key_hex(&j->key, keyhex);
+  reel_node_lineage(j->node, lineage, sizeof lineage);
+  size_t cap = 8192 + (g->info ? strlen(g->info) : 0);
+  if (!(comment = malloc(cap))) {
+    reel_error(REEL_EIO, "out of memory");
+    return -1;
+  }
+  snprintf(comment, cap, "written by Reel %s\nreel:key: %s\nreel:lineage: %s\nreel:graph: %s\n%s",
+           reel_version(), keyhex, lineage, reel_node_file(j->node), g->info ? g->info : "");
+  if (reel_grade_save_file(g, path, id, comment, 65)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
+    goto out;
+  }
+  struct stat st;
+  if (stat(path, &st)) {
+    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+    goto out;
+  }
+  stamp(&st, st_s, sizeof st_s);
+  if (grade_hash(g, content) || !(rec = reel_record_new()) ||
+      reel_meta_set(&rec->kv, "path", path) || reel_meta_set(&rec->kv, "stamp", st_s) ||
+      reel_meta_set(&rec->kv, "content", content))
+    goto out;
+  *out = &rec->v;
+  rec = NULL;
+  rc = 0;
+out:
+  if (rec) reel_value_unref(&rec->v);
+  free(comment);
+  return rc;
+}
+
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   const write_t *p = pv;
   reel_model_t *m = j->nin ? reel_model_cast(j->in[0]) : NULL;
   reel_xform_t *x = j->nin ? reel_xform_cast(j->in[0]) : NULL;
   if (m) return eval_model(j, p, m, out);
+  reel_grade_t *g = j->nin ? reel_grade_cast(j->in[0]) : NULL;
+  if (g) return eval_grade(j, p, g, out);
   reel_image_t *im = x ? NULL : reel_job_image(j, 0);
   if (!im && !x) return -1;
   char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32], pix[REEL_KEY_HEX];
@@ -358,7 +463,7 @@ out:
 const reel_node_desc_t reel_node_write = {
     .name = "Write",
     .version = 1,
-    .summary = "Write images, a Model or a Transform to files atomically, with provenance",
+    .summary = "Write images, a Model, a Transform or a Grade to files atomically, with provenance",
     .inputs = inputs,
     .ninputs = 1,
     .output = REEL_V_RECORD,
