@@ -352,7 +352,7 @@ out:
 /* A Grade as a LUT or CDL file: the grade's own figures and Write's
  * provenance go in as comments; a CDL's id is the file's base name. */
 static int eval_grade(reel_job_t *j, const write_t *p, const reel_grade_t *g, reel_value_t **out) {
-  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX], st_s[128];
+  char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], content[REEL_KEY_HEX];
   char id[256], *comment = NULL;
   reel_record_t *rec = NULL;
   int rc = -1;
@@ -378,16 +378,11 @@ static int eval_grade(reel_job_t *j, const write_t *p, const reel_grade_t *g, re
     reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  struct stat st;
-  if (stat(path, &st)) {
-    reel_node_error(j->node, REEL_EIO, "'%s' vanished after writing", path);
+  if (grade_hash(g, content) || !(rec = reel_record_new()) || reel_record_file(rec, path) ||
+      reel_meta_set(&rec->kv, "content", content)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
     goto out;
   }
-  stamp(&st, st_s, sizeof st_s);
-  if (grade_hash(g, content) || !(rec = reel_record_new()) ||
-      reel_meta_set(&rec->kv, "path", path) || reel_meta_set(&rec->kv, "stamp", st_s) ||
-      reel_meta_set(&rec->kv, "content", content))
-    goto out;
   *out = &rec->v;
   rec = NULL;
   rc = 0;
