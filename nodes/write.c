@@ -1,9 +1,10 @@
 /* Write: renders its input to files (EXR half/float with none, RLE, ZIP, PIZ
  * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), a Model to one
- * .reelnet file, or a Grade to one .cube, .cc, .ccc or .cdl file. Each file is written under a temporary name and renamed, so
- * a killed render never leaves half a file. Every file carries provenance
- * (reel:key, reel:version, reel:lineage, reel:graph). The result is a record of
- * the file's size, mtime and inode: a later render skips it while unchanged. */
+ * .reelnet file, or a Grade to one .cube, .cc, .ccc or .cdl file. Each file
+ * is written under a temporary name and renamed, so a killed render never
+ * leaves half a file. Every file carries provenance (reel:key, reel:version,
+ * reel:lineage, reel:graph). The result is a record of the file's size,
+ * mtime and inode: a later render skips it while unchanged. */
 #include "framepath.h"
 #include "grade.h"
 #include "imageio.h"
