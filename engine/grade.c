@@ -157,8 +157,8 @@ reel_gop_t *reel_grade_add(reel_grade_t *g, reel_gop_kind_t kind, int size) {
   if (kind == REEL_GOP_LUT1D || kind == REEL_GOP_LUT3D) {
     int max = kind == REEL_GOP_LUT1D ? REEL_LUT1D_MAX : REEL_LUT3D_MAX;
     if (size < 2 || size > max) {
-      reel_error(REEL_EUSER, "%s size %d is outside 2-%d", kind == REEL_GOP_LUT1D ? "1D LUT" : "3D LUT",
-                 size, max);
+      reel_error(REEL_EUSER, "%s size %d is outside 2-%d",
+                 kind == REEL_GOP_LUT1D ? "1D LUT" : "3D LUT", size, max);
       return NULL;
     }
     op->size = size;
@@ -343,7 +343,8 @@ static void lut3d(const reel_gop_t *op, int tetra, const double in[3], double ou
   double f[3];
   for (int c = 0; c < 3; c++) locate(in[c], op->lo[c], op->hi[c], n, &i[c], &f[c]);
   const float *t = op->lut;
-#define AT(dr, dg, db, c) ((double)t[3 * (((size_t)(i[2] + (db)) * n + (i[1] + (dg))) * n + (i[0] + (dr))) + (c)])
+#define AT(dr, dg, db, c)                                                                          \
+  ((double)t[3 * (((size_t)(i[2] + (db)) * n + (i[1] + (dg))) * n + (i[0] + (dr))) + (c)])
   for (int c = 0; c < 3; c++) {
     if (!tetra) {
       double c00 = AT(0, 0, 0, c) + f[0] * (AT(1, 0, 0, c) - AT(0, 0, 0, c));
@@ -431,12 +432,16 @@ void reel_grade_apply(const reel_grade_t *g, int tetra, const double in[3], doub
 
 static int put(reel_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int put(reel_buf_t *b, const char *fmt, ...) {
-  char line[512];
+  char line[1024];
   va_list ap;
   va_start(ap, fmt);
   int k = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  return k < 0 || k >= (int)sizeof line ? -1 : reel_buf_put(b, line, (size_t)k);
+  if (k < 0 || k >= (int)sizeof line) {
+    reel_error(REEL_EINTERNAL, "ApplyGrade kernel source: a line is too long");
+    return -1;
+  }
+  return reel_buf_put(b, line, (size_t)k);
 }
 
 /* Copies q floats of P from `at` into the private array Q. */
@@ -460,14 +465,15 @@ static int generate(const reel_grade_t *g, int tetra, reel_buf_t *src, reel_buf_
     reel_error(REEL_EINTERNAL, "kernel families color and lut are not built in");
     return -1;
   }
-  int rc = reel_buf_put(src, fam[0], strlen(fam[0])) || reel_buf_put(src, "\n", 1) ||
-           reel_buf_put(src, fam[1], strlen(fam[1])) ||
-           put(src, "\n__kernel void applygrade(__global const float *restrict src, "
-                    "__global float *restrict dst, int plane, int ir, int ig, int ib, "
-                    "__global const float *restrict T, __global const float *restrict P) {\n"
-                    "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
-                    "  float px[16];\n  px[0] = src[(size_t)ir * plane + i];\n"
-                    "  px[1] = src[(size_t)ig * plane + i];\n  px[2] = src[(size_t)ib * plane + i];\n");
+  int rc =
+      reel_buf_put(src, fam[0], strlen(fam[0])) || reel_buf_put(src, "\n", 1) ||
+      reel_buf_put(src, fam[1], strlen(fam[1])) ||
+      put(src, "\n__kernel void applygrade(__global const float *restrict src, "
+               "__global float *restrict dst, int plane, int ir, int ig, int ib, "
+               "__global const float *restrict T, __global const float *restrict P) {\n"
+               "  int i = get_global_id(0);\n  if (i >= plane) return;\n"
+               "  float px[16];\n  px[0] = src[(size_t)ir * plane + i];\n"
+               "  px[1] = src[(size_t)ig * plane + i];\n  px[2] = src[(size_t)ib * plane + i];\n");
   for (int k = 3; k < 16 && !rc; k++) rc = put(src, "  px[%d] = 0.0f;\n", k);
   for (int o = 0; o < g->nops && !rc; o++) {
     const reel_gop_t *op = &g->op[o];

@@ -247,7 +247,8 @@ static reel_grade_t *fit_cdl(const reel_gsamples_t *s, reel_gfit_stats_t *st) {
     reel_grade_unref(g);
     return NULL;
   }
-  for (int c = 0; c < 3; c++) op->slope[c] = t[c], op->offset[c] = t[3 + c], op->power[c] = t[6 + c];
+  for (int c = 0; c < 3; c++)
+    op->slope[c] = t[c], op->offset[c] = t[3 + c], op->power[c] = t[6 + c];
   op->sat = t[9];
   return g;
 }

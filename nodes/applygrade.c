@@ -156,7 +156,11 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
     return -1;
   }
   int rc = -1, idx[3];
-  if (reel_color_rgb(n, src->nch, src->ch, idx) || !(dst = reel_image_new_like(src))) goto out;
+  if (reel_color_rgb(n, src->nch, src->ch, idx)) { /* names the node itself */
+    reel_grade_unref(g);
+    return -1;
+  }
+  if (!(dst = reel_image_new_like(src))) goto out;
   if (!src->mem) goto done;
   size_t pb_bytes = src->plane * sizeof(float);
   for (int c = 0; c < src->nch; c++) /* the channels the grade does not touch */

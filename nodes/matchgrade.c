@@ -244,7 +244,7 @@ const reel_node_desc_t reel_node_matchgrade = {
     .doc = "Pairs the pixels of `source` and `target` at `frames` (inside both data windows and "
            "the mask's, up to `samples` per frame) and fits a Grade mapping one to the other. "
            "lut3d: a size^3 LUT whose lattice is spaced on the shaper, fitted by least squares "
-           "with trilinear weights and a smoothness term on its departure from the identity, "
+           "with the weights of `interp` and a smoothness term on its departure from the identity, "
            "so entries without samples are filled smoothly and return to the identity far "
            "from the data (solved by conjugate gradients in double, coarse lattices first). "
            "cdl: slope, offset, power and saturation by Levenberg-Marquardt (OpenColorIO's "

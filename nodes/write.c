@@ -2,10 +2,10 @@
  * or DWAA/DWAB; DPX 10-bit; TIFF 16-bit; PNG; JPEG), a Model to one
  * .reelnet file, a Transform to .json or .nk (engine/xform.h), or a Grade to
  * one .cube, .cc, .ccc or .cdl file. Each file is written under a temporary
- * name and renamed, so
- * a killed render never leaves half a file. Every file carries provenance
- * (reel:key, reel:version, reel:lineage, reel:graph). The result is a record of
- * the file's size, mtime and inode: a later render skips it while unchanged. */
+ * name and renamed, so a killed render never leaves half a file. Every file
+ * carries provenance (reel:key, reel:version, reel:lineage, reel:graph). The
+ * result is a record of the file's size, mtime and inode: a later render
+ * skips it while unchanged. */
 #include "framepath.h"
 #include "grade.h"
 #include "imageio.h"

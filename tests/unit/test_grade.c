@@ -447,8 +447,9 @@ static void test_fuzz_never_crashes(void) {
                  "1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n"},
       {"z.3dl", "3DMESH\nMesh 1 12\n0 100 500 1023\n0 0 0\n0 0 4095\n0 4095 0\n0 4095 4095\n"
                 "4095 0 0\n4095 0 4095\n4095 4095 0\n4095 4095 4095\n"},
-      {"z.csp", "CSPLUTV100\n3D\nBEGIN METADATA\nm\nEND METADATA\n3\n0 0.5 1\n0 0.3 1\n2\n0 1\n0 1\n"
-                "0\n2 2 2\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n"},
+      {"z.csp",
+       "CSPLUTV100\n3D\nBEGIN METADATA\nm\nEND METADATA\n3\n0 0.5 1\n0 0.3 1\n2\n0 1\n0 1\n"
+       "0\n2 2 2\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n"},
       {"z.ccc", "<ColorCorrectionCollection><ColorCorrection id=\"a\"><SOPNode><Slope>1 1 1</Slope>"
                 "<Offset>0 0 0</Offset><Power>1 1 1</Power></SOPNode><SatNode><Saturation>1"
                 "</Saturation></SatNode></ColorCorrection></ColorCorrectionCollection>"},
@@ -466,7 +467,8 @@ static void test_fuzz_never_crashes(void) {
       size_t n = len;
       if (k % 2) n = (size_t)uni(0, (double)len);
       else
-        for (int f = 0; f < 3; f++) buf[(size_t)uni(0, (double)len)] = "0.-\n <>9e\"#\0x"[(int)uni(0, 14)];
+        for (int f = 0; f < 3; f++)
+          buf[(size_t)uni(0, (double)len)] = "0.-\n <>9e\"#\0x"[(int)uni(0, 14)];
       const char *p = path_of(valid[v][0]);
       FILE *f = fopen(p, "wb");
       fwrite(buf, 1, n, f);
@@ -581,7 +583,8 @@ static void test_write_read_back(void) {
 /* ---- fits ---- */
 
 static void add_pair(reel_gsamples_t *s, const double *x, const double *y, float w) {
-  float a[3] = {(float)x[0], (float)x[1], (float)x[2]}, b[3] = {(float)y[0], (float)y[1], (float)y[2]};
+  float a[3] = {(float)x[0], (float)x[1], (float)x[2]},
+        b[3] = {(float)y[0], (float)y[1], (float)y[2]};
   CHECK(!reel_gsamples_add(s, a, b, w));
 }
 
