@@ -99,17 +99,34 @@ return function(opts)
     ref = reel.TimeOffset { ref, offset = o.reference_offset, name = n .. "_ref_offset" }
   end
   ref = to_work(ref, rspace, "reference")
+  -- the pairs exist where both streams have frames
+  local sf, sl = src:range()
+  local rf, rl = ref:range()
+  local cf, cl = math.max(sf, rf), math.min(sl, rl)
+  if cf > cl then
+    U.fail(NAME, ("source (%d-%d) and reference (%d-%d, after reference_offset %d) share no "
+      .. "frames: check reference_offset (reel sync SOURCE REFERENCE tells it)"):format(sf, sl, rf, rl,
+      o.reference_offset))
+  end
+  local src_pair, ref_pair = src, ref
+  if cf ~= sf or cl ~= sl then src_pair = reel.FrameRange { src, range = {cf, cl}, name = n .. "_source_pairs" } end
+  if cf ~= rf or cl ~= rl then ref_pair = reel.FrameRange { ref, range = {cf, cl}, name = n .. "_reference_pairs" } end
+  for _, f in ipairs(frames) do
+    if f < cf or f > cl then
+      U.fail(NAME, ("training frame %d has no reference frame (pairs exist for %d-%d)"):format(f, cf, cl))
+    end
+  end
 
   -- 2. alignment: automatic, manual, or a Dissolve between them
-  local aligned = ref
+  local aligned = ref_pair
   local auto, manual
   if al then
-    local a = U.pass({ moving = ref, fixed = src, name = n .. "_align" }, al, ALIGN)
+    local a = U.pass({ moving = ref_pair, fixed = src_pair, name = n .. "_align" }, al, ALIGN)
     auto = reel.Align(a)
     aligned = auto
   end
   if o.manual then
-    local t = { ref, name = n .. "_manual" }
+    local t = { ref_pair, name = n .. "_manual" }
     for k, v in pairs(o.manual) do t[k] = v end
     manual = reel.Transform(t)
     if auto then
@@ -118,9 +135,9 @@ return function(opts)
       aligned = manual
     end
   end
-  local src_c, ref_c = src, aligned
+  local src_c, ref_c = src_pair, aligned
   if o.crop then
-    src_c = reel.Crop { src, box = o.crop, name = n .. "_crop_source" }
+    src_c = reel.Crop { src_pair, box = o.crop, name = n .. "_crop_source" }
     ref_c = reel.Crop { aligned, box = o.crop, name = n .. "_crop_reference" }
   end
 
@@ -172,7 +189,7 @@ return function(opts)
   if o.report ~= false and #held > 0 then
     local path = type(o.report) == "string" and o.report or beside(o.output, "_report", ".html")
     local truth = o.truth and to_work(o.truth, o.space, "truth")
-      or reel.Clamp { reel.Colorspace { reel.Shuffle { reel.Colorspace { src, in_space = o.work_space,
+      or reel.Clamp { reel.Colorspace { reel.Shuffle { reel.Colorspace { src_pair, in_space = o.work_space,
         out_space = ycc, name = n .. "_report_src_ycc" }, reel.Colorspace { aligned, in_space = o.work_space,
         out_space = ycc, name = n .. "_report_ref_ycc" }, out = "Y=a.Y,Cb=b.Cb,Cr=b.Cr",
         name = n .. "_report_truth_ycc" }, in_space = ycc, out_space = o.work_space,
