@@ -115,4 +115,88 @@ function M.held_out(frames, n)
   return out
 end
 
+-- Stages 1 and 2 shared by the templates: the training frames, both streams
+-- in the work space (alpha dropped), the reference shifted by
+-- reference_offset, the frames where both exist, the reference aligned onto
+-- the source (Align, a manual Transform, or a Dissolve between them), and one
+-- crop for both. o: checked options (source, reference, space,
+-- reference_space, work_space, reference_offset, frames, count, held_out,
+-- manual, use_manual, crop, name); al: Align options or false.
+function M.prepare(NAME, o, al, ALIGN)
+  local reel = require "reel"
+  local U = M
+  local n = o.name
+  local rspace = o.reference_space or o.space
+  local st = {}
+  -- 1. dataset frames
+  local first, last = o.source:range()
+  local frames = o.frames or reel.pick_frames(first, last, o.count)
+  if #frames < 1 then U.fail(NAME, "no training frames: give `frames` or `count`") end
+  for _, f in ipairs(frames) do
+    if f < first or f > last then
+      U.fail(NAME, ("training frame %d is outside the source (%d-%d)"):format(f, first, last))
+    end
+  end
+  local held = o.held_out or U.held_out(frames, 4)
+
+  -- work space R'G'B', alpha dropped
+  local function to_work(img, space, label)
+    local rgb = reel.Shuffle { img, out = "R=a.R,G=a.G,B=a.B", name = n .. "_" .. label .. "_rgb" }
+    if space == o.work_space then return rgb end
+    return reel.Colorspace { rgb, in_space = space, out_space = o.work_space, name = n .. "_" .. label .. "_work" }
+  end
+  local src = to_work(o.source, o.space, "source")
+  local ref = o.reference
+  if o.reference_offset ~= 0 then
+    ref = reel.TimeOffset { ref, offset = o.reference_offset, name = n .. "_ref_offset" }
+  end
+  ref = to_work(ref, rspace, "reference")
+  -- the pairs exist where both streams have frames
+  local sf, sl = src:range()
+  local rf, rl = ref:range()
+  local cf, cl = math.max(sf, rf), math.min(sl, rl)
+  if cf > cl then
+    U.fail(NAME, ("source (%d-%d) and reference (%d-%d, after reference_offset %d) share no "
+      .. "frames: check reference_offset (reel sync SOURCE REFERENCE tells it)"):format(sf, sl, rf, rl,
+      o.reference_offset))
+  end
+  local src_pair, ref_pair = src, ref
+  if cf ~= sf or cl ~= sl then src_pair = reel.FrameRange { src, range = {cf, cl}, name = n .. "_source_pairs" } end
+  if cf ~= rf or cl ~= rl then ref_pair = reel.FrameRange { ref, range = {cf, cl}, name = n .. "_reference_pairs" } end
+  for _, f in ipairs(frames) do
+    if f < cf or f > cl then
+      U.fail(NAME, ("training frame %d has no reference frame (pairs exist for %d-%d)"):format(f, cf, cl))
+    end
+  end
+
+  -- 2. alignment: automatic, manual, or a Dissolve between them
+  local aligned = ref_pair
+  local auto, manual
+  if al then
+    local a = U.pass({ moving = ref_pair, fixed = src_pair, name = n .. "_align" }, al, ALIGN)
+    auto = reel.Align(a)
+    aligned = auto
+  end
+  if o.manual then
+    local t = { ref_pair, name = n .. "_manual" }
+    for k, v in pairs(o.manual) do t[k] = v end
+    manual = reel.Transform(t)
+    if auto then
+      aligned = reel.Dissolve { auto, manual, factor = o.use_manual or 1, name = n .. "_align_switch" }
+    else
+      aligned = manual
+    end
+  end
+  local src_c, ref_c = src_pair, aligned
+  if o.crop then
+    src_c = reel.Crop { src_pair, box = o.crop, name = n .. "_crop_source" }
+    ref_c = reel.Crop { aligned, box = o.crop, name = n .. "_crop_reference" }
+  end
+
+  st.frames, st.held, st.to_work = frames, held, to_work
+  st.src, st.ref, st.src_pair, st.ref_pair = src, ref, src_pair, ref_pair
+  st.aligned, st.auto, st.manual, st.src_c, st.ref_c = aligned, auto, manual, src_c, ref_c
+  return st
+end
+
 return M
