@@ -93,6 +93,9 @@ local function where()
   return last_src, last_line
 end
 
+-- For templates: the graph file's location of the current call.
+function M._where() return where() end
+
 local function fail(label, msg)
   M._last_class = 2
   error(label .. ": " .. msg, 0)

@@ -109,7 +109,7 @@ return function(opts)
     out = reel.Colorspace { out, in_space = o.work_space, out_space = o.output_space,
       name = n .. "_" .. label .. "_out" }
     return reel.Write { out, path = path, compression = o.compression, pixeltype = o.pixeltype,
-      name = n .. "_" .. label .. "_write" }
+      colorspace = o.output_space, name = n .. "_" .. label .. "_write" }
   end
   local outputs = { ml = render(ml, o.output, "ml") }
   if o.model_path then outputs.model = reel.Write { model, path = o.model_path, name = n .. "_model_write" } end

@@ -7,16 +7,7 @@ local M = {}
 -- The graph file's line that called the template (the first frame outside
 -- lua/reel/).
 function M.caller()
-  local level = 3
-  while true do
-    local info = debug.getinfo(level, "Sl")
-    if not info then return "?", 0 end
-    if info.what ~= "C" and info.currentline > 0 and not info.short_src:find("lua/reel/", 1, true)
-        and not info.short_src:find("reel.lua", 1, true) then
-      return info.short_src, info.currentline
-    end
-    level = level + 1
-  end
+  return reel._where()
 end
 
 function M.fail(name, msg)
@@ -129,15 +120,6 @@ function M.prepare(NAME, o, al, ALIGN)
   local rspace = o.reference_space or o.space
   local st = {}
   -- 1. dataset frames
-  local first, last = o.source:range()
-  local frames = o.frames or reel.pick_frames(first, last, o.count)
-  if #frames < 1 then U.fail(NAME, "no training frames: give `frames` or `count`") end
-  for _, f in ipairs(frames) do
-    if f < first or f > last then
-      U.fail(NAME, ("training frame %d is outside the source (%d-%d)"):format(f, first, last))
-    end
-  end
-  local held = o.held_out or U.held_out(frames, 4)
 
   -- work space R'G'B', alpha dropped
   local function to_work(img, space, label)
@@ -163,6 +145,10 @@ function M.prepare(NAME, o, al, ALIGN)
   local src_pair, ref_pair = src, ref
   if cf ~= sf or cl ~= sl then src_pair = reel.FrameRange { src, range = {cf, cl}, name = n .. "_source_pairs" } end
   if cf ~= rf or cl ~= rl then ref_pair = reel.FrameRange { ref, range = {cf, cl}, name = n .. "_reference_pairs" } end
+  -- training frames: given, or begin, end and evenly spaced middles of the pairs
+  local frames = o.frames or reel.pick_frames(cf, cl, o.count)
+  if #frames < 1 then U.fail(NAME, "no training frames: give `frames` or `count`") end
+  local held = o.held_out or U.held_out(frames, 4)
   for _, f in ipairs(frames) do
     if f < cf or f > cl then
       U.fail(NAME, ("training frame %d has no reference frame (pairs exist for %d-%d)"):format(f, cf, cl))
