@@ -31,7 +31,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 CONF_BIN   := build/tests/nn_probe
 
-all: lib/libreel.so bin/reel lib/reel/reel-decode docs/nodes.md
+all: lib/libreel.so bin/reel lib/reel/reel-decode docs/nodes.md docs/templates.md
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +76,10 @@ lib/reel/reel-decode: build/tools/reel_decode.o build/engine/io_decode.o build/e
 docs/nodes.md: bin/reel
 	bin/reel nodes --markdown > $@.tmp && mv $@.tmp $@
 
+# The templates' option reference, from their own option tables.
+docs/templates.md: lib/libreel.so tools/template-docs.lua $(wildcard lua/reel/templates/*.lua)
+	LUA_PATH="lua/?.lua;;" luajit tools/template-docs.lua > $@.tmp && mv $@.tmp $@
+
 build/tests/%: tests/unit/%.c tests/unit/test.h build/libreel.a lib/reel/reel-decode
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< build/libreel.a $(LDLIBS) -lstdc++
@@ -116,7 +120,7 @@ test: deps
 bench: all
 	tools/run-bench.sh
 
-docs: docs/nodes.md
+docs: docs/nodes.md docs/templates.md
 
 asan:
 	$(MAKE) clean

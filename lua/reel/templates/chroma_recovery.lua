@@ -54,6 +54,7 @@ local spec = {
   report = { type = "any", doc = "path of the QC report (.html), or false (default: beside the output)" },
   name = { type = "string", default = "chroma", doc = "prefix of node names" },
 }
+local order = { "source", "reference", "truth", "space", "reference_space", "work_space", "reference_offset", "frames", "count", "held_out", "crop", "align", "manual", "use_manual", "median", "train", "infer", "output", "output_space", "output_crop", "compression", "pixeltype", "baseline", "model_path", "report", "name" }
 
 local TRAIN = { "steps", "batch", "patch", "size", "lr", "seed", "loss", "eps", "multires",
   "augment", "run_dir", "checkpoint_every", "contact_every" }
@@ -67,7 +68,7 @@ local function beside(path, suffix, ext)
   return stem .. suffix .. (ext or path:match("(%.#+%.[%w]+)$") or ".####.exr")
 end
 
-return function(opts)
+local function build(opts)
   local o = U.check(NAME, opts, spec)
   local tr = U.check_sub(NAME, "train", o.train, TRAIN)
   local inf = U.check_sub(NAME, "infer", o.infer, { "tile" })
@@ -145,3 +146,32 @@ return function(opts)
     ml = ml, baseline = baseline, grade = grade, frames = frames, held_out = held }
   return outputs
 end
+
+-- The module is callable (chroma { ... }) and carries its option table, from
+-- which tools/template-docs.lua writes docs/templates.md.
+return setmetatable({ name = NAME, spec = spec, order = order, train = TRAIN, align = ALIGN,
+  doc = [==[
+chroma_recovery: the five stages of chroma recovery as one function.
+
+  local chroma = require "reel.templates.chroma_recovery"
+  return chroma {
+    source = src, reference = ref,
+    crop   = {96, 40, 1824, 1000},          -- linked crop for both streams
+    frames = {1001, 1081, 1161, 1240},      -- training frames
+    train  = {steps = 30000, patch = 256, batch = 3, size = "medium"},
+    output = "renders/r1_ml.####.exr",
+  }
+
+1. dataset: the training frames (given, or `count` picked: begin, end and
+   evenly spaced middles); 2. alignment: the reference registered onto the
+   source (Align), or a keyed manual Transform, switched by a Dissolve;
+   one linked crop for both streams; 3. training: Median on the
+   reference, both to Y'CbCr, ground truth = source Y' + reference Cb/Cr,
+   back to R'G'B', clamped to 0-1, alpha dropped, Train in chroma mode;
+   4. Infer over the whole source, to the output colour space, Write
+   (EXR half DWAA by default); 5. the MatchGrade baseline fitted on the
+   same frames and rendered beside it; and a QC report.
+Returns the sinks to render (ml, baseline, model, grade, report) and, in
+`nodes`, the intermediate nodes for further composition. docs/templates.md
+documents every option.
+]==] }, { __call = function(_, opts) return build(opts) end })

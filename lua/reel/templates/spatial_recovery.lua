@@ -50,13 +50,14 @@ local spec = {
   report = { type = "any", doc = "path of the QC report (.html), or false (default: beside the output)" },
   name = { type = "string", default = "spatial", doc = "prefix of node names" },
 }
+local order = { "source", "better", "truth", "space", "better_space", "work_space", "better_offset", "mode", "frames", "count", "held_out", "crop", "align", "manual", "use_manual", "train", "infer", "output", "output_space", "output_crop", "compression", "pixeltype", "model_path", "report", "name" }
 
 local TRAIN = { "steps", "batch", "patch", "size", "lr", "seed", "loss", "eps", "multires",
   "augment", "run_dir", "checkpoint_every", "contact_every" }
 local ALIGN = { "model", "box", "levels", "iterations", "tolerance", "keys", "max_residual",
   "strict", "filter", "borders", "black" }
 
-return function(opts)
+local function build(opts)
   local o = U.check(NAME, opts, spec)
   if o.mode ~= "luma" and o.mode ~= "rgb" then
     U.fail(NAME, ("mode '%s': use 'luma' (detail only) or 'rgb' (detail and colour)"):format(o.mode))
@@ -111,3 +112,29 @@ return function(opts)
     held_out = st.held }
   return outputs
 end
+
+-- The module is callable (chroma { ... }) and carries its option table, from
+-- which tools/template-docs.lua writes docs/templates.md.
+return setmetatable({ name = NAME, spec = spec, order = order, train = TRAIN, align = ALIGN,
+  doc = [==[
+spatial_recovery: transfers sharpness and grain from a better source of
+the same footage (another print, a better scan of some reels) onto the
+source, trained on the frames both have.
+
+  local spatial = require "reel.templates.spatial_recovery"
+  return spatial {
+    source = soft, better = sharp, better_offset = -12,   -- reel sync tells it
+    frames = {1201, 1260, 1320}, mode = "luma",
+    train  = {steps = 40000, patch = 256, size = "medium"},
+    output = "renders/r3_sharp.####.exr",
+  }
+
+The skeleton of chroma_recovery: dataset frames, the better source aligned
+onto the source (Align, or a manual Transform, switched by a Dissolve), one
+linked crop, ground truth, Train, Infer over the whole source, render,
+report. The ground truth is the aligned better source itself (mode "rgb":
+its detail and its colour), or its luma with the source's chroma (mode
+"luma": detail and grain only, the source keeps its colour). Returns the
+sinks (ml, model, report) and `nodes`. docs/templates.md documents every
+option.
+]==] }, { __call = function(_, opts) return build(opts) end })
