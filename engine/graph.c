@@ -402,6 +402,22 @@ int reel_check_channels(const reel_node_t *n, const reel_image_t *im, int min, i
   return -1;
 }
 
+int reel_check_frame_list(const reel_node_t *n, const reel_list_t *frames, const reel_clip_t *in,
+                          int nports) {
+  for (int port = 0; port < nports && port < n->d->ninputs; port++) {
+    if (in[port].type == REEL_V_NONE || in[port].constant) continue;
+    for (int i = 0; i < frames->n; i++) {
+      int f = (int)frames->v[i];
+      if (f < in[port].first || f > in[port].last) {
+        reel_node_error(n, REEL_EUSER, "frames: %d is not a frame of '%s' (%d-%d)", f,
+                        n->d->inputs[port].name, in[port].first, in[port].last);
+        return -1;
+      }
+    }
+  }
+  return 0;
+}
+
 static void lineage(const reel_node_t *n, char *out, size_t cap, unsigned char *seen) {
   if (seen[n->id]) return;
   seen[n->id] = 1;

@@ -172,6 +172,11 @@ reel_image_t *reel_job_image(reel_job_t *j, int i);
 /* Common checks that report alike for every node. */
 int reel_check_same_size(const reel_node_t *n, const reel_image_t *a, const reel_image_t *b);
 int reel_check_channels(const reel_node_t *n, const reel_image_t *im, int min, int max);
+/* Every frame of the list lies in the clip of each connected, varying input
+ * among the first nports (a clip callback's in[]); else an error naming the
+ * frame and the port. */
+int reel_check_frame_list(const reel_node_t *n, const reel_list_t *frames, const reel_clip_t *in,
+                          int nports);
 
 
 

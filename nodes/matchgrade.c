@@ -86,15 +86,7 @@ static int check(reel_node_t *n, const void *pv) {
 
 static int clip(reel_node_t *n, const void *pv, const reel_clip_t *in, reel_clip_t *out) {
   const matchgrade_t *p = pv;
-  for (int port = 0; port < 3; port++)
-    for (int i = 0; i < p->frames.n && in[port].type != REEL_V_NONE; i++) {
-      int f = (int)p->frames.v[i];
-      if (!in[port].constant && (f < in[port].first || f > in[port].last)) {
-        reel_node_error(n, REEL_EUSER, "frames: %d is not a frame of '%s' (%d-%d)", f,
-                        inputs[port].name, in[port].first, in[port].last);
-        return -1;
-      }
-    }
+  if (reel_check_frame_list(n, &p->frames, in, 3)) return -1;
   memset(out, 0, sizeof *out);
   out->type = REEL_V_GRADE;
   out->constant = 1;
