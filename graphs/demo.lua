@@ -32,7 +32,7 @@ return chroma {
   frames = reel.pick_frames(20, last - 20, 6),
   align = { model = "affine" },
   train = { steps = tonumber(os.getenv("REEL_DEMO_STEPS") or "3000"), patch = 128, batch = 3,
-            size = "small", lr = 2e-3, seed = 1, run_dir = "out/demo/run" },
+            size = os.getenv("REEL_DEMO_SIZE") or "medium", lr = 2e-3, seed = 1, run_dir = "out/demo/run" },
   output = "out/demo/ml/shot.####.exr",
   baseline = { method = "lut3d", size = 33, output = "out/demo/baseline/shot.####.exr",
                file = "out/demo/baseline.cube" },
