@@ -111,6 +111,17 @@ int reel_job_file_key(reel_job_t *j, const char *path, reel_key_t *out) {
   return reel_fileindex_key(j->ctx->dc, path, out, NULL);
 }
 
+int reel_job_hash_file(reel_job_t *j, const char *path, reel_hasher_t *h) {
+  if (!path || !*path) return 0;
+  reel_key_t k;
+  if (reel_job_file_key(j, path, &k)) {
+    reel_error_prefix("%s:", reel_node_label(j->node));
+    return -1;
+  }
+  reel_hash_key(h, &k);
+  return 0;
+}
+
 reel_image_t *reel_job_image(reel_job_t *j, int i) {
   reel_image_t *im = i < j->nin ? reel_image_cast(j->in[i]) : NULL;
   if (!im) {

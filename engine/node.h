@@ -166,6 +166,10 @@ reel_cl_t *reel_job_cl(reel_job_t *j);
 const char *reel_job_cache_dir(reel_job_t *j);
 /* Memoised file content key (cache.h's file index, through the context). */
 int reel_job_file_key(reel_job_t *j, const char *path, reel_key_t *out);
+/* For nodes that read a value from a file named by a parameter (a model, a
+ * LUT): hashes the file's content key into h; nothing when path is NULL or
+ * empty. 0, or -1 with an error naming the node. */
+int reel_job_hash_file(reel_job_t *j, const char *path, reel_hasher_t *h);
 /* Input value i as an image, or NULL with an error naming the port. */
 reel_image_t *reel_job_image(reel_job_t *j, int i);
 

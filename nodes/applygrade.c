@@ -129,15 +129,7 @@ static int frames(reel_node_t *n, const void *pv, int frame, reel_reqs_t *q) {
 }
 
 static int key(reel_job_t *j, const void *pv, reel_hasher_t *h) {
-  const applygrade_t *p = pv;
-  if (!p->file || !*p->file) return 0;
-  reel_key_t k;
-  if (reel_job_file_key(j, p->file, &k)) {
-    reel_error_prefix("%s:", reel_node_label(j->node));
-    return -1;
-  }
-  reel_hash_key(h, &k);
-  return 0;
+  return reel_job_hash_file(j, ((const applygrade_t *)pv)->file, h);
 }
 
 static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
