@@ -5,6 +5,7 @@
  * Programs and kernels are created once per context and owned here; one mutex
  * guards the program and kernel tables, another the buffer pool and stats. */
 #include "cl.h"
+#include "framepath.h"
 #include "error.h"
 
 #include <errno.h>
@@ -310,20 +311,9 @@ int reel_cl_list(FILE *out) {
 /* ---- context ---- */
 
 static int mkdirs(const char *dir) {
-  char *p = strdup(dir);
-  int rc = p ? 0 : -1;
-  for (char *s = p ? p + 1 : NULL; s && *s && !rc; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
-    *s = '/';
-  }
-  if (!rc && mkdir(p, 0777) && errno != EEXIST) rc = -1;
-  struct stat sb;
-  if (!rc && (stat(p, &sb) || !S_ISDIR(sb.st_mode))) rc = -1;
-  if (rc) reel_error(REEL_EIO, "cannot create directory '%s': %s", dir, strerror(errno));
-  free(p);
-  return rc;
+  if (!reel_mkdirs(dir)) return 0;
+  reel_error(REEL_EIO, "cannot create directory '%s': %s", dir, strerror(errno));
+  return -1;
 }
 
 /* Defaults measured on PoCL 3.1 (2-core EPYC VM), a pointwise 2-D kernel over

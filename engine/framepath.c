@@ -3,10 +3,12 @@
 #include "error.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Locates the token: [*at, *at + *len), padding in *pad. 0 if none. */
 static int token(const char *p, size_t *at, size_t *len, int *pad) {
@@ -104,3 +106,30 @@ int reel_framepath_scan(const char *pattern, int *first, int *last, int *count) 
   closedir(d);
   return 0;
 }
+
+static int mkdirs_upto(const char *path, int last) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, n + 1);
+  for (char *s = buf + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    int bad = mkdir(buf, 0777) && errno != EEXIST;
+    *s = '/';
+    if (bad) return -1;
+  }
+  if (last && mkdir(buf, 0777) && errno != EEXIST) return -1;
+  struct stat st;
+  if (last && (stat(buf, &st) || !S_ISDIR(st.st_mode))) {
+    if (!errno || errno == EEXIST) errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
+}
+
+int reel_mkdirs(const char *dir) { return mkdirs_upto(dir, 1); }
+int reel_mkdirs_for(const char *path) { return mkdirs_upto(path, 0); }

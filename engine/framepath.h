@@ -16,4 +16,10 @@ int reel_framepath(const char *pattern, int frame, char *out, size_t cap);
  * or -1 with reel_error. */
 int reel_framepath_scan(const char *pattern, int *first, int *last, int *count);
 
+/* mkdir -p: creates dir and its missing parents; a directory that exists (or
+ * that a concurrent process creates) is fine. 0, or -1 with errno set. */
+int reel_mkdirs(const char *dir);
+/* The same for the directory a file path lies in (nothing for a bare name). */
+int reel_mkdirs_for(const char *path);
+
 #endif

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "compare.h"
 #include "nn/model.h"
+#include "framepath.h"
 #include "node.h"
 #include "record.h"
 
@@ -133,18 +134,6 @@ static int key(reel_job_t *j, const void *pv, reel_hasher_t *hs) {
   }
   reel_html_free(&h);
   return h.bad ? -1 : 0;
-}
-
-static int mkdirs(const char *path) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *s = buf + 1; *s; s++)
-    if (*s == '/') {
-      *s = 0;
-      if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-      *s = '/';
-    }
-  return 0;
 }
 
 /* What one page is made of. */
@@ -664,7 +653,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   reel_record_t *rec = NULL;
   char content[REEL_KEY_HEX];
   int rc = -1;
-  if (p->mkdirs && mkdirs(p->path)) {
+  if (p->mkdirs && reel_mkdirs_for(p->path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", p->path,
                     strerror(errno));
     return -1;

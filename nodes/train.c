@@ -6,6 +6,7 @@
  * checkpoint and ends with the same weights as an uninterrupted one, since
  * every random choice is a function of (seed, step) and every kernel
  * reduces in a fixed order. */
+#include "framepath.h"
 #include "imageio.h"
 #include "nn/model.h"
 #include "nn/nn.h"
@@ -171,18 +172,6 @@ static int find_channels(reel_node_t *n, const char *port, const reel_image_t *i
   return 0;
 }
 
-static int mkdirs(const char *path) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *s = buf + 1; *s; s++)
-    if (*s == '/') {
-      *s = 0;
-      if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-      *s = '/';
-    }
-  return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
-}
-
 typedef struct {
   reel_node_t *n;
   const train_t *p;
@@ -297,7 +286,7 @@ static int contact(run_t *r, int64_t t) {
   }
   char path[4200];
   snprintf(path, sizeof path, "%s/contact", r->dir);
-  if (mkdirs(path)) {
+  if (reel_mkdirs(path)) {
     reel_node_error(r->n, REEL_EIO, "cannot create '%s': %s", path, strerror(errno));
     goto out;
   }
@@ -459,7 +448,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   if (p->run_dir && *p->run_dir) snprintf(r.dir, sizeof r.dir, "%s", p->run_dir);
   else if (cd) snprintf(r.dir, sizeof r.dir, "%s/runs/%s", cd, hex);
   else snprintf(r.dir, sizeof r.dir, "reel-runs/%s", hex);
-  if (mkdirs(r.dir)) {
+  if (reel_mkdirs(r.dir)) {
     reel_node_error(n, REEL_EIO, "cannot create the run directory '%s': %s", r.dir,
                     strerror(errno));
     goto out;

@@ -194,17 +194,6 @@ static int check(reel_node_t *n, const void *pv) {
   return 0;
 }
 
-static int mkdirs(char *path) {
-  for (char *s = path + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    int bad = mkdir(path, 0777) && errno != EEXIST;
-    *s = '/';
-    if (bad) return -1;
-  }
-  return 0;
-}
-
 static int valid(reel_job_t *j, const void *pv, reel_value_t *cached) {
   reel_record_t *r = reel_record_cast(cached);
   if (r && reel_meta_get(&r->kv, "entry")) return reel_xform_record_holds(&r->kv, NULL, 0);
@@ -307,7 +296,7 @@ static int eval_model(reel_job_t *j, const write_t *p, const reel_model_t *m, re
   reel_record_t *rec = NULL;
   int rc = -1;
   snprintf(path, sizeof path, "%s", p->path);
-  if (p->mkdirs && mkdirs(path)) {
+  if (p->mkdirs && reel_mkdirs_for(path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
                     strerror(errno));
     return -1;
@@ -357,7 +346,7 @@ static int eval_grade(reel_job_t *j, const write_t *p, const reel_grade_t *g, re
   reel_record_t *rec = NULL;
   int rc = -1;
   snprintf(path, sizeof path, "%s", p->path);
-  if (p->mkdirs && mkdirs(path)) {
+  if (p->mkdirs && reel_mkdirs_for(path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
                     strerror(errno));
     return -1;
@@ -403,7 +392,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   if (!im && !x) return -1;
   char path[4096], keyhex[REEL_KEY_HEX], lineage[2048], frame[32], pix[REEL_KEY_HEX];
   if (reel_framepath(p->path, j->frame, path, sizeof path)) return -1;
-  if (p->mkdirs && mkdirs(path)) {
+  if (p->mkdirs && reel_mkdirs_for(path)) {
     reel_node_error(j->node, REEL_EIO, "cannot create the directory of '%s': %s", path,
                     strerror(errno));
     return -1;
