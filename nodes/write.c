@@ -83,46 +83,24 @@ static int is_reelnet(const char *path) {
   return dot && (!slash || dot > slash) && !strcasecmp(dot + 1, "reelnet");
 }
 
-/* A Model is one file for all frames; the image options do not apply. */
-static int check_model(reel_node_t *n, const write_t *p) {
-  if (!is_reelnet(p->path)) {
-    reel_node_error(n, REEL_EUSER,
-                    "input 'img' gives a Model, which is written as a .reelnet file, not '%s'",
-                    p->path);
+/* A Model or a Grade is one file for all frames (ext_ok: the path's
+ * extension fits, files: what it should be); the image options do not apply. */
+static int check_single(reel_node_t *n, const write_t *p, const char *what, int ext_ok,
+                        const char *files) {
+  if (!ext_ok) {
+    reel_node_error(n, REEL_EUSER, "input 'img' gives a %s, which is written as %s, not '%s'",
+                    what, files, p->path);
     return -1;
   }
   if (reel_framepath_has(p->path)) {
     reel_node_error(n, REEL_EUSER,
-                    "a Model is one file for all frames: remove the frame pattern from '%s'",
+                    "a %s is one file for all frames: remove the frame pattern from '%s'", what,
                     p->path);
     return -1;
   }
   if (p->format || p->pixeltype || p->compression) {
-    reel_node_error(n, REEL_EUSER, "%s does not apply to a Model: leave it out",
-                    p->format ? "format" : p->pixeltype ? "pixeltype" : "compression");
-    return -1;
-  }
-  return 0;
-}
-
-/* A Grade is one LUT or CDL file for all frames. */
-static int check_grade(reel_node_t *n, const write_t *p) {
-  if (!reel_grade_file_ext(p->path)) {
-    reel_node_error(n, REEL_EUSER,
-                    "input 'img' gives a Grade, which is written as .cube (3D LUT), .cc, .ccc or "
-                    ".cdl (ASC CDL), not '%s'",
-                    p->path);
-    return -1;
-  }
-  if (reel_framepath_has(p->path)) {
-    reel_node_error(n, REEL_EUSER,
-                    "a Grade is one file for all frames: remove the frame pattern from '%s'",
-                    p->path);
-    return -1;
-  }
-  if (p->format || p->pixeltype || p->compression) {
-    reel_node_error(n, REEL_EUSER, "%s does not apply to a Grade: leave it out",
-                    p->format ? "format" : p->pixeltype ? "pixeltype" : "compression");
+    reel_node_error(n, REEL_EUSER, "%s does not apply to a %s: leave it out",
+                    p->format ? "format" : p->pixeltype ? "pixeltype" : "compression", what);
     return -1;
   }
   return 0;
@@ -131,13 +109,16 @@ static int check_grade(reel_node_t *n, const write_t *p) {
 static int check(reel_node_t *n, const void *pv) {
   const write_t *p = pv;
   const reel_clip_t *in = reel_node_input_clip(n, 0);
-  if (in && in->type == REEL_V_MODEL) return check_model(n, p);
+  if (in && in->type == REEL_V_MODEL)
+    return check_single(n, p, "Model", is_reelnet(p->path), "a .reelnet file");
   if (in && in->type == REEL_V_TRANSFORM && reel_xform_file_kind(p->path)) return 0;
   if (in && in->type == REEL_V_TRANSFORM) {
     reel_node_error(n, REEL_EUSER, "a Transform is written as .json or .nk, not '%s'", p->path);
     return -1;
   }
-  if (in && in->type == REEL_V_GRADE) return check_grade(n, p);
+  if (in && in->type == REEL_V_GRADE)
+    return check_single(n, p, "Grade", reel_grade_file_ext(p->path) != 0,
+                        ".cube (3D LUT), .cc, .ccc or .cdl (ASC CDL)");
   if (in && in->type != REEL_V_IMAGE) {
     reel_node_error(n, REEL_EUSER,
                     "writes Images, Models, Transforms and Grades, but input 'img' gives %s values",
