@@ -4,6 +4,7 @@
  * whole frame run at once: no seams, no blending needed. Frames of any
  * size; the data window is kept; channels the model does not read pass
  * through. */
+#include "color.h"
 #include "nn/model.h"
 #include "nn/nn.h"
 #include "node.h"
@@ -104,18 +105,10 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   reel_nn_t *nn = NULL;
   int ch[3];
   for (int c = 0; c < 3; c++) {
-    ch[c] = reel_image_find_channel(src, m->ch[c]);
-    if (ch[c] < 0) {
-      char have[256] = "";
-      for (int k = 0; k < src->nch; k++)
-        snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", k ? "," : "",
-                 src->ch[k]);
-      reel_node_error(n, REEL_EUSER,
-                      "the model reads channels %s,%s,%s; the image has %s: convert it the way "
-                      "the training input was (Colorspace, Shuffle)",
-                      m->ch[0], m->ch[1], m->ch[2], have);
-      goto out;
-    }
+    ch[c] = reel_color_find(n, src->nch, (const char(*)[REEL_CHNAME])src->ch, m->ch[c],
+                            "the model reads the channels its training input had: convert "
+                            "the image the same way (Colorspace, Shuffle)");
+    if (ch[c] < 0) goto out;
   }
   dst = reel_image_new_like(src);
   if (!dst) goto out;

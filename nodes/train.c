@@ -6,6 +6,7 @@
  * checkpoint and ends with the same weights as an uninterrupted one, since
  * every random choice is a function of (seed, step) and every kernel
  * reduces in a fixed order. */
+#include "color.h"
 #include "framepath.h"
 #include "imageio.h"
 #include "nn/model.h"
@@ -154,19 +155,13 @@ static int find_channels(reel_node_t *n, const char *port, const reel_image_t *i
       if (reel_image_find_channel(im, yc[c]) < 0) want = rgb;
     *ycc = want == rgb;
   }
+  char hint[160];
+  snprintf(hint, sizeof hint,
+           "'%s' needs %s: put a Shuffle or Colorspace before it", port,
+           mode == REEL_NN_CHROMA ? "Y,Cb,Cr or R,G,B" : "R,G,B");
   for (int c = 0; c < 3; c++) {
-    ch[c] = reel_image_find_channel(im, want[c]);
-    if (ch[c] < 0) {
-      char have[256] = "";
-      for (int k = 0; k < im->nch; k++)
-        snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", k ? "," : "",
-                 im->ch[k]);
-      reel_node_error(n, REEL_EUSER,
-                      "'%s' has channels %s; it needs %s (or, in chroma mode, Y,Cb,Cr): put a "
-                      "Shuffle or Colorspace before it",
-                      port, have, mode == REEL_NN_CHROMA ? "Y,Cb,Cr or R,G,B" : "R,G,B");
-      return -1;
-    }
+    ch[c] = reel_color_find(n, im->nch, (const char(*)[REEL_CHNAME])im->ch, want[c], hint);
+    if (ch[c] < 0) return -1;
     if (names) snprintf(names[c], REEL_CHNAME, "%s", want[c]);
   }
   return 0;
