@@ -58,7 +58,7 @@ lib/libreel.so: $(LIB_OBJ)
 	@mkdir -p lib
 	$(CXX) -shared -o $@ $^ $(LDLIBS)
 
-CMD_OBJ    := build/tools/reel.o build/tools/cmd_compare.o build/tools/cmd_model.o \
+CMD_OBJ    := build/tools/reel.o build/tools/cli.o build/tools/cmd_compare.o build/tools/cmd_model.o \
               build/tools/cmd_sync.o
 
 bin/reel: $(CMD_OBJ) lib/libreel.so

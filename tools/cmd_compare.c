@@ -3,6 +3,7 @@
  * read back (reel_eval_meta). Prints a table, or JSON with --json (where an
  * infinite PSNR or an undefined SSIM is null). Exit codes as the rest of the
  * CLI: 0 ok, 2 user error, 3 I/O or device failure, 4 internal error. */
+#include "cli.h"
 #include "error.h"
 #include "reel.h"
 
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int reel_cmd_compare(int argc, char **argv);
 
 static const char *usage_text =
     "usage: reel compare A B [--region x0,y0,x1,y1] [--json] [--device N]\n"
@@ -33,27 +33,6 @@ static int usage(const char *why) {
   if (why) fprintf(stderr, "reel compare: %s\n", why);
   fputs(usage_text, stderr);
   return 2;
-}
-
-static int fail(void) {
-  int cls = reel_error_class();
-  const char *msg = reel_error_get();
-  fprintf(stderr, "reel: error: %s\n", msg[0] ? msg : "unknown error");
-  reel_error_clear();
-  return cls == 3 ? 3 : cls == 4 ? 4 : 2;
-}
-
-static void json_str(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      printf("\\%c", *s);
-    else if ((unsigned char)*s < 0x20)
-      printf("\\u%04x", *s);
-    else
-      putchar(*s);
-  }
-  putchar('"');
 }
 
 static reel_node_t *reader(reel_graph_t *g, const char *name, const char *path) {
@@ -113,9 +92,9 @@ int reel_cmd_compare(int argc, char **argv) {
 
   if (json) {
     printf("{\n  \"a\": ");
-    json_str(files[0]);
+    reel_cli_json_str(files[0], (size_t)-1);
     printf(",\n  \"b\": ");
-    json_str(files[1]);
+    reel_cli_json_str(files[1], (size_t)-1);
     printf(",\n  \"region\": [%s]", reg);
     for (int r = 0; r < NROWS; r++) {
       double v = strtod(val[r], NULL);
@@ -134,7 +113,7 @@ int reel_cmd_compare(int argc, char **argv) {
   goto out;
 err:
   if (!reel_error_class()) reel_error(REEL_EINTERNAL, "Compare gave no numbers");
-  rc = fail();
+  rc = reel_cli_fail();
 out:
   reel_graph_free(g);
   reel_shutdown();

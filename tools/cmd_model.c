@@ -4,6 +4,7 @@
  * He-initialised from a seed: a stand-in for Train when testing pipelines).
  * Exit codes as the rest of the CLI: 0 ok, 2 bad or foreign file or usage,
  * 3 unreadable file, 4 internal error. */
+#include "cli.h"
 #include "error.h"
 #include "nn/model.h"
 #include "reel.h"
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int reel_cmd_model(int argc, char **argv);
 
 static const char *usage_text =
     "usage: reel model info PATH... [--json]\n"
@@ -26,28 +26,6 @@ static int usage(const char *why) {
   if (why) fprintf(stderr, "reel model: %s\n", why);
   fputs(usage_text, stderr);
   return 2;
-}
-
-static int fail(void) {
-  int cls = reel_error_class();
-  const char *msg = reel_error_get();
-  fprintf(stderr, "reel: error: %s\n", msg[0] ? msg : "unknown error");
-  reel_error_clear();
-  return cls == 3 ? 3 : cls == 4 ? 4 : 2;
-}
-
-static void json_str(const char *s, size_t n) {
-  putchar('"');
-  for (size_t i = 0; i < n && s[i]; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\')
-      printf("\\%c", c);
-    else if (c < 0x20 || c == 0x7f)
-      printf("\\u%04x", c);
-    else
-      putchar(c);
-  }
-  putchar('"');
 }
 
 /* The shortest decimal that reads back as the same float. */
@@ -64,7 +42,7 @@ static void print_json(const char *path, const reel_model_t *m, const reel_model
   const reel_nn_arch_t *a = &m->arch;
   const char *size = reel_model_size(m);
   printf("{\n  \"path\": ");
-  json_str(path, strlen(path));
+  reel_cli_json_str(path, strlen(path));
   printf(",\n  \"format_version\": \"%u.%u\",\n  \"bytes\": %llu,\n", st->major, st->minor,
          (unsigned long long)st->bytes);
   printf("  \"checksum\": \"%016llx\",\n  \"checksum_ok\": %s,\n", (unsigned long long)st->checksum,
@@ -83,7 +61,7 @@ static void print_json(const char *path, const reel_model_t *m, const reel_model
   printf("  \"parameters\": %zu,\n  \"channels\": [", m->nparams);
   for (int c = 0; c < 3; c++) {
     printf("%s", c ? ", " : "");
-    json_str(m->ch[c], strlen(m->ch[c]));
+    reel_cli_json_str(m->ch[c], strlen(m->ch[c]));
   }
   printf("],\n  \"rgb_to_ycc\": %s,\n  \"steps\": %lld,\n  \"loss\": ",
          m->rgb_to_ycc ? "true" : "false", (long long)m->steps);
@@ -105,7 +83,7 @@ static void print_json(const char *path, const reel_model_t *m, const reel_model
     size_t len = e ? (size_t)(e - s) : strlen(s);
     if (len) {
       printf("%s\n    ", first ? "" : ",");
-      json_str(s, len);
+      reel_cli_json_str(s, len);
       first = 0;
     }
     s += len + (e != NULL);
@@ -134,7 +112,7 @@ static int info(int argc, char **argv) {
     reel_model_stamp_t st;
     if (reel_model_read_file(path, &b) || !(m = reel_model_decode(b.p, b.n, path)) ||
         reel_model_stamp(b.p, b.n, &st)) {
-      int e = fail();
+      int e = reel_cli_fail();
       if (!rc) rc = e;
     } else if (json) {
       if (shown++) printf(",\n");
@@ -184,9 +162,9 @@ static int init(int argc, char **argv) {
   if (strcmp(mode, "rgb") && strcmp(mode, "chroma")) return usage("--mode takes rgb or chroma");
   reel_nn_arch_t a;
   if (reel_nn_arch_named(&a, size, strcmp(mode, "rgb") ? REEL_NN_CHROMA : REEL_NN_RGB))
-    return fail();
+    return reel_cli_fail();
   reel_model_t *m = reel_model_new(&a);
-  if (!m) return fail();
+  if (!m) return reel_cli_fail();
   reel_nn_init_params(&a, seed, m->params);
   char cmd[256], seed_s[32];
   snprintf(cmd, sizeof cmd, "reel model init --size %s --mode %s --seed %llu", size, mode, seed);
@@ -196,7 +174,7 @@ static int init(int argc, char **argv) {
       reel_model_info_set(m, "reel:version", reel_version()) ||
       reel_model_info_set(m, "init", "He (Kaiming normal), untrained") ||
       reel_model_info_set(m, "seed", seed_s) || reel_model_save_file(m, path))
-    rc = fail();
+    rc = reel_cli_fail();
   else
     printf("wrote %s: %s %s, %zu parameters, seed %llu (untrained)\n", path, size, mode, m->nparams,
            seed);

@@ -5,6 +5,7 @@
  * f + offset), a confidence, the per-frame segments (a change of offset is
  * a dropped or doubled frame) and the TimeOffset that lines A up with B;
  * JSON with --json. Exit codes as the rest of the CLI. */
+#include "cli.h"
 #include "error.h"
 #include "reel.h"
 
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int reel_cmd_sync(int argc, char **argv);
 
 static const char *usage_text =
     "usage: reel sync A B [--search LO,HI] [--penalty P] [--json] [--device N]\n"
@@ -25,27 +25,6 @@ static int usage(const char *why) {
   if (why) fprintf(stderr, "reel sync: %s\n", why);
   fputs(usage_text, stderr);
   return 2;
-}
-
-static int fail(void) {
-  int cls = reel_error_class();
-  const char *msg = reel_error_get();
-  fprintf(stderr, "reel: error: %s\n", msg[0] ? msg : "unknown error");
-  reel_error_clear();
-  return cls == 3 ? 3 : cls == 4 ? 4 : 2;
-}
-
-static void json_str(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      printf("\\%c", *s);
-    else if ((unsigned char)*s < 0x20)
-      printf("\\u%04x", *s);
-    else
-      putchar(*s);
-  }
-  putchar('"');
 }
 
 /* Read path, reduced to a thumbnail. NULL with an error. */
@@ -108,9 +87,9 @@ int reel_cmd_sync(int argc, char **argv) {
   int off = atoi(val[0]);
   if (json) {
     printf("{\n  \"a\": ");
-    json_str(files[0]);
+    reel_cli_json_str(files[0], (size_t)-1);
     printf(",\n  \"a_frames\": [%d, %d],\n  \"b\": ", reel_node_first(ra), reel_node_last(ra));
-    json_str(files[1]);
+    reel_cli_json_str(files[1], (size_t)-1);
     printf(",\n  \"b_frames\": [%d, %d],\n  \"offset\": %d,\n  \"confidence\": %s,\n"
            "  \"score\": %s,\n  \"segments\": [",
            reel_node_first(rb), reel_node_last(rb), off, val[1], val[2]);
@@ -143,7 +122,7 @@ int reel_cmd_sync(int argc, char **argv) {
   goto out;
 err:
   if (!reel_error_class()) reel_error(REEL_EINTERNAL, "Sync gave no answer");
-  rc = fail();
+  rc = reel_cli_fail();
 out:
   reel_graph_free(g);
   reel_shutdown();

@@ -5,6 +5,7 @@
  * retry), 4 internal error (a bug). See docs/cli.md. */
 #include "cache.h"
 #include "cl.h"
+#include "cli.h"
 #include "error.h"
 #include "imageio.h"
 #include "reel.h"
@@ -20,11 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int reel_cmd_compare(int argc, char **argv); /* tools/cmd_compare.c */
-int reel_cmd_model(int argc, char **argv);   /* tools/cmd_model.c */
-int reel_cmd_sync(int argc, char **argv);    /* tools/cmd_sync.c */
 
-enum { EXIT_USER = 2, EXIT_IO = 3, EXIT_INTERNAL = 4 };
 
 static const char *usage_text =
     "usage: reel COMMAND ...\n"
@@ -46,14 +43,6 @@ static const char *usage_text =
     "  devices                    list OpenCL platforms and devices\n"
     "  version\n"
     "exit codes: 0 ok, 2 graph/user error, 3 I/O or device failure (retry), 4 internal error\n";
-
-static int fail_exit(void) {
-  int cls = reel_error_class();
-  const char *msg = reel_error_get();
-  fprintf(stderr, "reel: error: %s\n", msg[0] ? msg : "unknown error");
-  reel_error_clear();
-  return cls == 3 ? EXIT_IO : cls == 4 ? EXIT_INTERNAL : EXIT_USER;
-}
 
 static int usage(const char *why) {
   if (why) fprintf(stderr, "reel: %s\n", why);
@@ -226,7 +215,7 @@ static int cmd_render(int argc, char **argv, int report) {
   if (!rc) {
     reel_render_stats_t st;
     if (reel_render(reel_graph_default(), &o, &st)) {
-      rc = fail_exit();
+      rc = reel_cli_fail();
     }
     printf("reel: %lld frame%s: computed %lld node-frames, %lld from memory, %lld from disk "
            "cache (%.2f s, keys %.3f s, peak %.0f MB)\n",
@@ -314,7 +303,7 @@ static int cmd_info(int argc, char **argv) {
           reel_error_clear();
           break;
         }
-        rc = fail_exit();
+        rc = reel_cli_fail();
         break;
       }
       if (!part) printf("%s\n", argv[i]);
@@ -361,12 +350,12 @@ static int cmd_cache(int argc, char **argv) {
     return usage("cache stats|gc [--max SIZE] [--cache DIR]");
   if (!strcmp(sub, "gc") && max < 0) return usage("cache gc needs --max SIZE");
   reel_diskcache_t *dc = reel_diskcache_open(dir);
-  if (!dc) return fail_exit();
+  if (!dc) return reel_cli_fail();
   reel_diskcache_stats_t s;
   int rc = 0;
   if (!strcmp(sub, "gc")) {
     if (reel_diskcache_gc(dc, (uint64_t)max, &s))
-      rc = fail_exit();
+      rc = reel_cli_fail();
     else {
       printf("cache %s\n", dir);
       printf("removed        %llu entries\n", (unsigned long long)s.removed);
@@ -380,7 +369,7 @@ static int cmd_cache(int argc, char **argv) {
     printf("records        %llu (%.1f MB: file index, explain records, kernel binaries)\n",
            (unsigned long long)s.aux_entries, (double)s.aux_bytes / 1048576.0);
   } else if (!rc)
-    rc = fail_exit();
+    rc = reel_cli_fail();
   reel_diskcache_close(dc);
   return rc;
 }
@@ -397,7 +386,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "model")) return reel_cmd_model(argc - 2, argv + 2);
   if (!strcmp(cmd, "sync")) return reel_cmd_sync(argc - 2, argv + 2);
   if (!strcmp(cmd, "cache")) return cmd_cache(argc - 2, argv + 2);
-  if (!strcmp(cmd, "devices")) return reel_cl_list(stdout) ? fail_exit() : 0;
+  if (!strcmp(cmd, "devices")) return reel_cl_list(stdout) ? reel_cli_fail() : 0;
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("reel %s\n", reel_version());
     return 0;
