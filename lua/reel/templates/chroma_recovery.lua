@@ -88,9 +88,7 @@ local function build(opts)
   local ycc = U.ycc(o.work_space)
   local src_ycc = reel.Colorspace { src_c, in_space = o.work_space, out_space = ycc, name = n .. "_source_ycc" }
   local ref_ycc = reel.Colorspace { ref_clean, in_space = o.work_space, out_space = ycc, name = n .. "_reference_ycc" }
-  local gt_ycc = reel.Shuffle { src_ycc, ref_ycc, out = "Y=a.Y,Cb=b.Cb,Cr=b.Cr", name = n .. "_truth_ycc" }
-  local gt_rgb = reel.Clamp { reel.Colorspace { gt_ycc, in_space = ycc, out_space = o.work_space,
-    name = n .. "_truth_rgb" }, min = 0, max = 1, name = n .. "_truth_clamp" }
+  local gt_rgb = U.ycc_mix(src_ycc, ref_ycc, o.work_space, n .. "_truth")
   -- train on Y'CbCr so that Infer keeps the source's Y' bit for bit
   local target = reel.Colorspace { gt_rgb, in_space = o.work_space, out_space = ycc, name = n .. "_target" }
   local input = reel.Clamp { src_ycc, channels = "Y", min = 0, max = 1, name = n .. "_input" }
@@ -130,11 +128,9 @@ local function build(opts)
   if o.report ~= false and #held > 0 then
     local path = type(o.report) == "string" and o.report or beside(o.output, "_report", ".html")
     local truth = o.truth and st.to_work(o.truth, o.space, "truth")
-      or reel.Clamp { reel.Colorspace { reel.Shuffle { reel.Colorspace { src_pair, in_space = o.work_space,
-        out_space = ycc, name = n .. "_report_src_ycc" }, reel.Colorspace { aligned, in_space = o.work_space,
-        out_space = ycc, name = n .. "_report_ref_ycc" }, out = "Y=a.Y,Cb=b.Cb,Cr=b.Cr",
-        name = n .. "_report_truth_ycc" }, in_space = ycc, out_space = o.work_space,
-        name = n .. "_report_truth" }, min = 0, max = 1, name = n .. "_report_truth_clamp" }
+      or U.ycc_mix(reel.Colorspace { src_pair, in_space = o.work_space, out_space = ycc,
+        name = n .. "_report_src_ycc" }, reel.Colorspace { aligned, in_space = o.work_space,
+        out_space = ycc, name = n .. "_report_ref_ycc" }, o.work_space, n .. "_report_truth")
     local space = o.work_space == "srgb" and "srgb" or "linear"
     outputs.report = reel.Report { source = src, ml = ml, baseline = baseline, reference = truth,
       model = model, dataset = reel.FrameHold { src_c, frames = frames, name = n .. "_dataset" },

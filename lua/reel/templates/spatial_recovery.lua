@@ -72,16 +72,16 @@ local function build(opts)
   local src, src_c, ref_c = st.src, st.src_c, st.ref_c
 
   -- ground truth: the better source, or its luma with the source's chroma
-  local target = ref_c
+  local target
   if o.mode == "luma" then
     local ycc = U.ycc(o.work_space)
-    target = reel.Colorspace { reel.Shuffle {
+    target = U.ycc_mix(
       reel.Colorspace { ref_c, in_space = o.work_space, out_space = ycc, name = n .. "_better_ycc" },
       reel.Colorspace { src_c, in_space = o.work_space, out_space = ycc, name = n .. "_source_ycc" },
-      out = "Y=a.Y,Cb=b.Cb,Cr=b.Cr", name = n .. "_truth_ycc" },
-      in_space = ycc, out_space = o.work_space, name = n .. "_truth_rgb" }
+      o.work_space, n .. "_truth")
+  else
+    target = reel.Clamp { ref_c, min = 0, max = 1, name = n .. "_truth" }
   end
-  target = reel.Clamp { target, min = 0, max = 1, name = n .. "_truth" }
   local input = reel.Clamp { src_c, min = 0, max = 1, name = n .. "_input" }
   local t = U.pass({ input = input, target = target, frames = st.frames, mode = "rgb",
     name = n .. "_train" }, tr, TRAIN)

@@ -91,6 +91,16 @@ function M.ycc(space)
   return space .. "_ycbcr709_full"
 end
 
+-- R'G'B' (work space, clamped to 0-1) with the luma of a_ycc and the
+-- chroma of b_ycc (both Y'CbCr images of the same frames): the chroma
+-- recovery ground truth, or luma transfer the other way round.
+function M.ycc_mix(a_ycc, b_ycc, work, name)
+  local ycc = M.ycc(work)
+  local mix = reel.Shuffle { a_ycc, b_ycc, out = "Y=a.Y,Cb=b.Cb,Cr=b.Cr", name = name .. "_ycc" }
+  return reel.Clamp { reel.Colorspace { mix, in_space = ycc, out_space = work, name = name .. "_rgb" },
+    min = 0, max = 1, name = name .. "_clamp" }
+end
+
 -- Held-out frames: midpoints between consecutive training frames.
 function M.held_out(frames, n)
   local out = {}
