@@ -175,6 +175,7 @@ typedef struct {
   int nf;
   reel_image_t **in, **tg, *preview;
   int ch_in[3], ch_tg[3], ch_pv[3], ycc, ycc_pv;
+  char names[3][REEL_CHNAME]; /* the channels the model reads */
   reel_box_t *box; /* per frame: where patches may come from */
   char dir[4096];
   float *sheet, *tile;
@@ -414,7 +415,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
       goto out;
     }
     int ycc_t;
-    if (find_channels(n, "input", r.in[i], p->mode, r.ch_in, &r.ycc, NULL) ||
+    if (find_channels(n, "input", r.in[i], p->mode, r.ch_in, &r.ycc, r.names) ||
         find_channels(n, "target", r.tg[i], p->mode, r.ch_tg, &ycc_t, NULL))
       goto out;
     if (ycc_t != r.ycc) {
@@ -457,7 +458,7 @@ static int eval(reel_job_t *j, const void *pv, reel_value_t **out) {
   if (!m || reel_model_alloc_adam(m)) goto out;
   m->train_key = j->key;
   m->rgb_to_ycc = r.ycc;
-  find_channels(n, "input", r.in[0], p->mode, r.ch_in, &r.ycc, m->ch);
+  memcpy(m->ch, r.names, sizeof m->ch);
 
   int64_t start = 0;
   ck = find_checkpoint(&r, &j->key);
